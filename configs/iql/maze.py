@@ -1,0 +1,18 @@
+"""IQL on the PointMaze (D4RL maze2d-style) datasets: sparse rewards, τ 0.7 / β 3 as locomotion.
+
+CPU-sized defaults (small budget) so the first run finishes in minutes; the paper trains 1M steps.
+"""
+
+from jaxdiffrl.agents.iql import default_config
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.domains import iql_data_config
+
+
+def get_config(dataset: str = "pointmaze-umaze"):
+    agent = default_config()
+    agent.hparams.tau = 0.7
+    agent.hparams.temperature = 3.0
+    return base_config(
+        "iql", dataset, agent, iql_data_config("maze"),
+        max_steps=30_000, log_interval=1_000, eval_interval=10_000, checkpoint_interval=10_000, eval_episodes=10,
+    )

@@ -1,0 +1,102 @@
+"""The generalised IQL critic (twin Q, V, EMA target Q), shared by IQL, IDQL and ACD.
+
+L_V = E[f(min_i Q̄_i(s, a) − V(s))] with f from ``value_losses``;
+L_Q = E[Σ_i (r + γ m V(s′) − Q_i(s, a))²]. One ``update`` does the V step, then the Q step with
+the new V (as IQL's reference code orders them), then Polyak-averages the target.
+"""
+
+import functools
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+from flax.training.train_state import TrainState
+
+from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
+from jaxdiffrl.agents.value_losses import VALUE_LOSSES, value_loss
+from jaxdiffrl.networks import Ensemble, StateActionValue, StateValue, activation_by_name
+
+
+def default_critic_config(**overrides) -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict(
+        {
+            "hidden_dims": (256, 256),
+            "activation": "relu",
+            "layer_norm": False,
+            "num_q": 2,
+            "q_lr": 3e-4,
+            "v_lr": 3e-4,
+            "value_loss": "expectile",  # expectile | quantile | exponential
+            "discount": 0.99,
+            "target_update_rate": 0.005,
+        }
+    )
+    config.update(overrides)
+    return config
+
+
+class IQLCritic(flax.struct.PyTreeNode):
+    q: TrainState
+    target_q_params: dict
+    v: TrainState
+    value_loss_kind: str = flax.struct.field(pytree_node=False)
+    discount: float = flax.struct.field(pytree_node=False)
+    target_update_rate: float = flax.struct.field(pytree_node=False)
+
+    @classmethod
+    def create(cls, rng: jax.Array, observations: jnp.ndarray, actions: jnp.ndarray, config) -> "IQLCritic":
+        if config.value_loss not in VALUE_LOSSES:
+            raise ValueError(f"Unknown critic.value_loss {config.value_loss!r}; choose one of {VALUE_LOSSES}.")
+        q_key, v_key = jax.random.split(rng)
+        act = activation_by_name(config.activation)
+        hidden = tuple(config.hidden_dims)
+        q_net = Ensemble(functools.partial(StateActionValue, hidden, act, config.layer_norm), config.num_q)
+        v_net = StateValue(hidden, act, config.layer_norm)
+        q_params = q_net.init(q_key, observations, actions)
+        return cls(
+            q=new_train_state(q_net, q_params, make_optimizer(config.q_lr)),
+            target_q_params=jax.tree.map(jnp.copy, q_params),
+            v=new_train_state(v_net, v_net.init(v_key, observations), make_optimizer(config.v_lr)),
+            value_loss_kind=config.value_loss,
+            discount=config.discount,
+            target_update_rate=config.target_update_rate,
+        )
+
+    def target_q(self, observations: jnp.ndarray, actions: jnp.ndarray) -> jnp.ndarray:
+        """min_i Q̄_i(s, a) from the target parameters."""
+        return self.q.apply_fn(self.target_q_params, observations, actions).min(axis=0)
+
+    def value(self, observations: jnp.ndarray) -> jnp.ndarray:
+        return self.v.apply_fn(self.v.params, observations)
+
+    def advantage(self, observations: jnp.ndarray, actions: jnp.ndarray) -> jnp.ndarray:
+        return self.target_q(observations, actions) - self.value(observations)
+
+    def update(self, batch: dict, hparams: dict) -> tuple["IQLCritic", dict]:
+        target_q = self.target_q(batch["observations"], batch["actions"])
+
+        def v_loss_fn(params):
+            v = self.v.apply_fn(params, batch["observations"])
+            loss = value_loss(self.value_loss_kind, target_q - v, hparams).mean()
+            return loss, {"v_loss": loss, "v": v.mean(), "advantage": (target_q - v).mean()}
+
+        v_grads, v_info = jax.grad(v_loss_fn, has_aux=True)(self.v.params)
+        v_state = self.v.apply_gradients(grads=v_grads)
+
+        next_v = v_state.apply_fn(v_state.params, batch["next_observations"])
+        target = batch["rewards"] + self.discount * batch["masks"] * next_v
+
+        def q_loss_fn(params):
+            qs = self.q.apply_fn(params, batch["observations"], batch["actions"])
+            loss = jnp.square(qs - target).mean(axis=1).sum()
+            return loss, {"q_loss": loss, "q": qs.mean()}
+
+        q_grads, q_info = jax.grad(q_loss_fn, has_aux=True)(self.q.params)
+        q_state = self.q.apply_gradients(grads=q_grads)
+        critic = self.replace(
+            q=q_state,
+            v=v_state,
+            target_q_params=ema(q_state.params, self.target_q_params, self.target_update_rate),
+        )
+        return critic, {**v_info, **q_info}

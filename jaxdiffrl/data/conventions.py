@@ -1,0 +1,66 @@
+"""D4RL conventions applied by configuration (never by hidden code): rewards, actions, boundaries.
+
+The ``data`` block of every config holds these keys (see ``default_data_config``):
+- ``reward_normalization``: ``none``; ``returns`` = r·1000/(max − min trajectory return)
+  (IQL / IDQL locomotion); ``standardize`` = (r − mean)/std (Diffusion-QL pen).
+- ``reward_shift``, ``reward_scale``: r ← (r + shift)·scale after normalisation; antmaze r − 1 is
+  shift −1, scale 1; Diffusion-QL's antmaze (r − 0.5)·4 is shift −0.5, scale 4.
+- ``action_clip``: clip dataset actions to ±action_clip (1 − 1e-5 keeps arctanh / log-probs
+  finite); 0 disables.
+- ``discontinuity_threshold``: a trajectory also ends where ‖s_{i+1} − s′_i‖ exceeds it.
+"""
+
+import ml_collections
+import numpy as np
+
+from jaxdiffrl.data.dataset import OfflineDataset
+
+
+def default_data_config(**overrides) -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict(
+        {
+            "reward_normalization": "none",
+            "reward_shift": 0.0,
+            "reward_scale": 1.0,
+            "action_clip": 1.0 - 1e-5,
+            "discontinuity_threshold": 1e-6,
+        }
+    )
+    config.update(overrides)
+    return config
+
+
+def trajectory_ends(
+    observations: np.ndarray, next_observations: np.ndarray, ends: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Terminal / timeout flags OR'ed with observation discontinuities; the last row always ends."""
+    jumps = np.linalg.norm(observations[1:] - next_observations[:-1], axis=-1) > threshold
+    dones = np.asarray(ends, bool).copy()
+    dones[:-1] |= jumps
+    dones[-1] = True
+    return dones
+
+
+def apply_conventions(dataset: OfflineDataset, config: ml_collections.ConfigDict) -> OfflineDataset:
+    """Returns the dataset with the configured boundary, reward and action conventions applied."""
+    dones = trajectory_ends(
+        dataset.observations, dataset.next_observations, dataset.dones, config.discontinuity_threshold
+    )
+    dataset = dataset.replace(dones=dones)
+    rewards = dataset.rewards.astype(np.float64)
+    if config.reward_normalization == "returns":
+        returns = dataset.trajectory_returns()
+        spread = returns.max() - returns.min()
+        rewards = rewards * 1000.0 / max(spread, 1e-8)
+    elif config.reward_normalization == "standardize":
+        rewards = (rewards - rewards.mean()) / max(rewards.std(), 1e-8)
+    elif config.reward_normalization != "none":
+        raise ValueError(
+            f"Unknown data.reward_normalization {config.reward_normalization!r}; "
+            "choose 'none', 'returns' or 'standardize'."
+        )
+    rewards = (rewards + config.reward_shift) * config.reward_scale
+    actions = dataset.actions
+    if config.action_clip > 0:
+        actions = np.clip(actions, -config.action_clip, config.action_clip)
+    return dataset.replace(rewards=rewards.astype(np.float32), actions=actions.astype(np.float32))

@@ -1,0 +1,102 @@
+"""Loads a Minari dataset from local disk into an OfflineDataset (no download unless asked).
+
+Dict observations (goal-conditioned Minari datasets such as ``D4RL/antmaze/*``) are flattened by
+one documented rule: ``observation ++ desired_goal``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from jaxdiffrl.data.dataset import DatasetError, OfflineDataset
+from jaxdiffrl.data.reference_scores import d4rl_reference_scores
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset id that is not on local disk; the message says where we looked and what to run."""
+
+
+def minari_root() -> Path:
+    """The folder Minari reads datasets from: $MINARI_DATASETS_PATH or ~/.minari/datasets."""
+    root = os.environ.get("MINARI_DATASETS_PATH")
+    return Path(root) if root else Path.home() / ".minari" / "datasets"
+
+
+def minari_dataset_exists(dataset_id: str) -> bool:
+    return (minari_root() / dataset_id / "data").is_dir()
+
+
+def flatten_observations(observations) -> np.ndarray:
+    """Dict observations → observation ++ desired_goal; arrays pass through (as float32)."""
+    if isinstance(observations, dict):
+        if "observation" not in observations or "desired_goal" not in observations:
+            raise DatasetError(
+                "Dict observations must hold 'observation' and 'desired_goal' to be flattened "
+                f"(observation ++ desired_goal); found keys {sorted(observations)}."
+            )
+        return np.concatenate(
+            [np.asarray(observations["observation"]), np.asarray(observations["desired_goal"])], axis=-1
+        ).astype(np.float32)
+    return np.asarray(observations, np.float32)
+
+
+def load_minari(dataset_id: str, *, download: bool = False, missing_hint: str | None = None) -> OfflineDataset:
+    """Reads every episode of a local Minari dataset into flat transition arrays.
+
+    Raises DatasetNotFoundError, before importing minari, when the id is not on disk and
+    ``download`` is False. ``missing_hint`` is the command that makes the dataset, when we know one.
+    """
+    if not download and not minari_dataset_exists(dataset_id):
+        hint = missing_hint or f"minari download {dataset_id}    (needs internet access)"
+        raise DatasetNotFoundError(
+            f"Minari dataset '{dataset_id}' was not found in {minari_root()} "
+            f"(set MINARI_DATASETS_PATH to look elsewhere). Make it with:\n    {hint}"
+        )
+    import minari
+
+    source = minari.load_dataset(dataset_id, download=download)
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "next_obs", "actions", "rewards", "terminals", "ends")}
+    for episode in source.iterate_episodes():
+        observations = flatten_observations(episode.observations)
+        steps = len(episode.rewards)
+        columns["obs"].append(observations[:-1])
+        columns["next_obs"].append(observations[1:])
+        columns["actions"].append(np.asarray(episode.actions, np.float32).reshape(steps, -1))
+        columns["rewards"].append(np.asarray(episode.rewards, np.float32))
+        columns["terminals"].append(np.asarray(episode.terminations, bool))
+        ends = np.asarray(episode.terminations, bool) | np.asarray(episode.truncations, bool)
+        ends[-1] = True
+        columns["ends"].append(ends)
+    if not columns["rewards"]:
+        raise DatasetError(f"Minari dataset '{dataset_id}' holds no episodes.")
+    merged = {k: np.concatenate(v) for k, v in columns.items()}
+
+    metadata = source.storage.metadata
+    ref_min, ref_max = metadata.get("ref_min_score"), metadata.get("ref_max_score")
+    if ref_min is None or ref_max is None:
+        fallback = d4rl_reference_scores(dataset_id)
+        if fallback is not None:
+            logging.warning(
+                "Minari dataset %s carries no reference scores; using the D4RL constants %s.", dataset_id, fallback
+            )
+            ref_min, ref_max = fallback
+    action_space = source.action_space
+    return OfflineDataset(
+        observations=merged["obs"],
+        actions=merged["actions"],
+        rewards=merged["rewards"],
+        next_observations=merged["next_obs"],
+        masks=1.0 - merged["terminals"].astype(np.float32),
+        dones=merged["ends"],
+        name=dataset_id,
+        env_id=source.env_spec.id if source.env_spec is not None else None,
+        ref_min_score=None if ref_min is None else float(ref_min),
+        ref_max_score=None if ref_max is None else float(ref_max),
+        action_low=np.asarray(getattr(action_space, "low", -np.inf), np.float32),
+        action_high=np.asarray(getattr(action_space, "high", np.inf), np.float32),
+        make_env=lambda: source.recover_environment(eval_env=True),
+    )

@@ -1,0 +1,82 @@
+"""Dataset names → where the data comes from, and the one entry point agents and scripts use.
+
+A config's ``dataset`` is either a project name (``pointmaze-umaze``, ``bandit-dql-4mode``, …)
+or any Minari id (``mujoco/hopper/medium-v0``, ``D4RL/antmaze/umaze-v1``). Project datasets made
+by a local generator are written as Minari datasets under $MINARI_DATASETS_PATH, and made on first
+use when missing; Minari ids are only ever read from disk (never downloaded implicitly).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+
+import ml_collections
+
+from jaxdiffrl.data.conventions import apply_conventions
+from jaxdiffrl.data.dataset import OfflineDataset, validate
+from jaxdiffrl.data.minari_source import load_minari, minari_dataset_exists
+from jaxdiffrl.data.toy import BANDITS, make_bandit_dataset
+
+
+@dataclass(frozen=True)
+class GeneratedDataset:
+    """A dataset this project makes itself: its Minari id and the generator that writes it."""
+
+    minari_id: str
+    generator: str  # "module:function", imported lazily (generators pull in MuJoCo)
+    default_transitions: int
+    options: dict = field(default_factory=dict)
+
+    def generate(self, *, transitions: int | None = None, seed: int = 0, progress: bool = True) -> str:
+        module_name, function_name = self.generator.split(":")
+        generate = getattr(importlib.import_module(module_name), function_name)
+        transitions = self.default_transitions if transitions is None else transitions
+        return generate(self.minari_id, transitions=transitions, seed=seed, progress=progress, **self.options)
+
+
+GENERATED: dict[str, GeneratedDataset] = {
+    f"pointmaze-{maze}": GeneratedDataset(
+        f"jaxdiffrl/pointmaze-{maze}-v0",
+        "jaxdiffrl.data.generators.pointmaze:generate_pointmaze",
+        transitions,
+        {"maze": maze},
+    )
+    for maze, transitions in (("umaze", 100_000), ("medium", 200_000), ("large", 400_000))
+}
+
+
+def known_names() -> list[str]:
+    return sorted([*GENERATED, *BANDITS])
+
+
+def make_command(name: str) -> str:
+    return f"python launch/make_dataset.py --dataset={name}"
+
+
+def load_dataset(name: str, *, generate_missing: bool = True, seed: int = 0) -> OfflineDataset:
+    """Loads a dataset by project name or Minari id, generating a missing project dataset."""
+    if name in BANDITS:
+        return make_bandit_dataset(name, seed=seed)
+    if name in GENERATED:
+        entry = GENERATED[name]
+        if not minari_dataset_exists(entry.minari_id):
+            if not generate_missing:
+                return load_minari(entry.minari_id, missing_hint=make_command(name))
+            print(f"Dataset {name} is not on disk yet; generating it once ({make_command(name)}).")
+            start = time.time()
+            path = entry.generate(seed=seed)
+            print(f"Wrote {name} to {path} in {time.time() - start:.1f} s.")
+        return load_minari(entry.minari_id, missing_hint=make_command(name)).replace(name=name)
+    if "/" not in name:
+        raise ValueError(
+            f"Unknown dataset {name!r}: use a project dataset ({', '.join(known_names())}) "
+            "or a Minari id such as 'mujoco/hopper/medium-v0'."
+        )
+    return load_minari(name)
+
+
+def prepare_dataset(config: ml_collections.ConfigDict, *, seed: int = 0) -> OfflineDataset:
+    """Loads ``config.dataset``, validates it and applies the ``config.data`` conventions."""
+    return apply_conventions(validate(load_dataset(config.dataset, seed=seed)), config.data)

@@ -1,0 +1,26 @@
+"""Gymnasium environments of jaxdiffrl, registered on import.
+
+Registration only records entry-point strings, so importing this package does
+not import MuJoCo or gymnasium-robotics.
+"""
+
+import gymnasium
+
+# id suffix -> (Maze2DEnv maze name, D4RL maze2d episode length)
+_MAZE2D = {"UMaze": ("umaze", 300), "Medium": ("medium", 600), "Large": ("large", 800)}
+
+
+def _register() -> None:
+    """Register the Maze2D ids, skipping any already registered (re-imports)."""
+    for name, (maze, steps) in _MAZE2D.items():
+        env_id = f"jaxdiffrl/Maze2D-{name}-v0"
+        if env_id not in gymnasium.registry:
+            gymnasium.register(
+                id=env_id,
+                entry_point="jaxdiffrl.envs.maze2d:Maze2DEnv",
+                kwargs={"maze": maze},
+                max_episode_steps=steps,
+            )
+
+
+_register()

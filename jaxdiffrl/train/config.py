@@ -1,0 +1,48 @@
+"""The top-level config every method and domain shares; per-method blocks live under ``agent``.
+
+Top-level keys: algo, dataset, max_steps, batch_size, log_interval, eval_interval, eval_episodes,
+checkpoint_interval, checkpoints_to_keep, data (D4RL conventions), agent (the method's own).
+"""
+
+import ml_collections
+
+from jaxdiffrl.data.conventions import default_data_config
+
+
+def base_config(
+    algo: str,
+    dataset: str,
+    agent: ml_collections.ConfigDict,
+    data: ml_collections.ConfigDict | None = None,
+    **overrides,
+) -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict(
+        {
+            "algo": algo,
+            "dataset": dataset,
+            "max_steps": 1_000_000,
+            "batch_size": 256,
+            "log_interval": 1_000,
+            "eval_interval": 50_000,
+            "eval_episodes": 10,
+            "checkpoint_interval": 50_000,
+            "checkpoints_to_keep": 2,
+            "data": data if data is not None else default_data_config(),
+            "agent": agent,
+        }
+    )
+    config.update(overrides)
+    return config
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ValueError for intervals the engine cannot honour."""
+    for name in ("max_steps", "batch_size", "log_interval", "eval_interval", "eval_episodes", "checkpoint_interval"):
+        if config[name] <= 0:
+            raise ValueError(f"config.{name} must be positive, got {config[name]}.")
+    for name in ("eval_interval", "checkpoint_interval"):
+        if config[name] % config.log_interval:
+            raise ValueError(
+                f"config.{name}={config[name]} must be a multiple of config.log_interval={config.log_interval} "
+                "(evaluation and checkpoints happen between scanned chunks)."
+            )

@@ -1,0 +1,181 @@
+"""The training loop every agent shares.
+
+One program trains R runs (seeds × hyperparameter points) at once: agents are created with
+``vmap(Agent.create)``, and ``log_interval`` updates run as one jitted ``lax.scan`` of
+``vmap(step)``, each step drawing its batch from the device-resident dataset. The run axis is
+sharded over the devices. Between chunks the host logs, evaluates and checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from tqdm.auto import tqdm
+
+from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.train.checkpointing import Checkpointer
+from jaxdiffrl.train.device_data import sample_batch, to_device
+from jaxdiffrl.train.evaluation import Evaluator
+from jaxdiffrl.train.logging import MetricsLogger
+from jaxdiffrl.train.phases import Phase
+from jaxdiffrl.train.runs import Run, stack_hparams
+from jaxdiffrl.train.sharding import RunSharding
+
+
+def run_keys(seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-run (init key, data key), functions of the seed alone."""
+    keys = np.stack([np.asarray(jax.random.split(jax.random.PRNGKey(s))) for s in seeds])
+    return keys[:, 0], keys[:, 1]
+
+
+def create_agents(agent_cls, config: ml_collections.ConfigDict, dataset: OfflineDataset, runs: Sequence[Run]):
+    """vmap(Agent.create) over the runs' init keys and hyperparameters."""
+    init_keys, _ = run_keys([r.seed for r in runs])
+    observation_example = jnp.asarray(dataset.observations[:1])
+    action_example = jnp.asarray(dataset.actions[:1])
+
+    def create(key, hparams):
+        return agent_cls.create(key, observation_example, action_example, config, hparams)
+
+    return jax.jit(jax.vmap(create))(init_keys, stack_hparams(runs))
+
+
+def make_chunk(update: str, batch_size: int, length: int):
+    """A jitted function doing ``length`` updates of every run; returns per-run mean infos."""
+
+    def one_run(agent, key, data):
+        def step(carry, _):
+            agent, key = carry
+            key, batch_key = jax.random.split(key)
+            agent, info = getattr(agent, update)(sample_batch(data, batch_key, batch_size))
+            return (agent, key), info
+
+        (agent, key), infos = jax.lax.scan(step, (agent, key), None, length=length)
+        return agent, key, jax.tree.map(lambda x: jnp.mean(x, axis=0), infos)
+
+    return jax.jit(jax.vmap(one_run, in_axes=(0, 0, None)))
+
+
+def _phase_at(phases: Sequence[Phase], step: int) -> tuple[int, int]:
+    """(index of the phase that the update after ``step`` belongs to, that phase's end step)."""
+    end = 0
+    for index, phase in enumerate(phases):
+        end += phase.steps
+        if step < end:
+            return index, end
+    return len(phases), end
+
+
+def train(
+    agent_cls,
+    config: ml_collections.ConfigDict,
+    dataset: OfflineDataset,
+    runs: Sequence[Run],
+    workdir: str,
+    *,
+    resume: bool = False,
+    stop_after: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Trains every run to ``config.max_steps`` and writes ``results.json``; returns its contents.
+
+    ``stop_after`` ends the job (checkpointed) once that many updates are done — for preemptible
+    or time-sliced jobs, continued later with ``resume``.
+    """
+    os.makedirs(workdir, exist_ok=True)
+    phases = tuple(agent_cls.phases(config))
+    total = sum(p.steps for p in phases)
+    if total != config.max_steps:
+        raise ValueError(f"{agent_cls.__name__}.phases sum to {total} steps, not max_steps={config.max_steps}.")
+    seeds = [r.seed for r in runs]
+    sharding = RunSharding(len(runs))
+    data = to_device(dataset.arrays(), sharding.replicated)
+    agents = sharding.shard_runs(create_agents(agent_cls, config, dataset, runs))
+    data_keys = sharding.shard_runs(jnp.asarray(run_keys(seeds)[1]))
+
+    checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
+    step = 0
+    if resume and checkpointer.latest_step() is not None:
+        step = checkpointer.latest_step()
+        restored = checkpointer.restore(step, {"agents": agents, "data_keys": data_keys})
+        agents, data_keys = restored["agents"], restored["data_keys"]
+        print(f"Resumed from the checkpoint at step {step} in {workdir}.")
+    logger = MetricsLogger(workdir, runs, start_step=step)
+    evaluator = Evaluator(dataset.make_env, len(runs), config.eval_episodes) if dataset.make_env else None
+    history: list[dict[str, Any]] = []
+    last_info: dict[str, np.ndarray] = {}
+    chunks: dict[tuple, Any] = {}
+    train_seconds, trained_steps = 0.0, 0
+    wall_start = time.time()
+    bar = tqdm(total=total, initial=step, disable=not progress, unit="step", dynamic_ncols=True)
+
+    def evaluate(at_step: int) -> None:
+        returns = evaluator.evaluate(agents, seeds, at_step)
+        scores = dataset.normalized_score(returns) if dataset.ref_max_score is not None else returns
+        metrics = {"return": returns.mean(1), "normalized_score": scores.mean(1)}
+        logger.log(at_step, metrics, "eval")
+        history.append({"step": at_step, **{k: v.tolist() for k, v in metrics.items()}})
+        bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
+
+    limit = total if stop_after is None else min(total, stop_after)
+    while step < limit:
+        phase_index, phase_end = _phase_at(phases, step)
+        phase = phases[phase_index]
+        length = min(config.log_interval - step % config.log_interval, phase_end - step, limit - step)
+        batch_size = phase.batch_size or config.batch_size
+        signature = (phase.update, batch_size, length)
+        if signature not in chunks:  # compiled ahead so updates/s measures training, not XLA
+            chunks[signature] = make_chunk(*signature).lower(agents, data_keys, data).compile()
+        start = time.time()
+        agents, data_keys, info = chunks[signature](agents, data_keys, data)
+        last_info = jax.tree.map(np.asarray, info)  # blocks: the chunk is done
+        train_seconds += time.time() - start
+        trained_steps += length
+        step += length
+        bar.update(length)
+        logger.log(step, last_info, f"train/{phase.name}")
+        if evaluator and (step % config.eval_interval == 0 or step == total):
+            evaluate(step)
+        if step % config.checkpoint_interval == 0 or step == total or step == limit:
+            checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
+    bar.close()
+    checkpointer.close()
+    logger.close()
+    if evaluator:
+        evaluator.close()
+    if step < total:
+        print(f"Stopped after {step} of {total} steps; continue with --resume.")
+        return {}
+
+    results = {
+        "algo": config.algo,
+        "dataset": config.dataset,
+        "seeds": seeds,
+        "steps": total,
+        "num_devices": sharding.num_devices,
+        "wall_time_s": time.time() - wall_start,
+        "updates_per_s": trained_steps / max(train_seconds, 1e-9),
+        "runs": [
+            {
+                "run": run.index,
+                "seed": run.seed,
+                "hparams": run.hparams,
+                "normalized_score": history[-1]["normalized_score"][run.index] if history else None,
+                "return": history[-1]["return"][run.index] if history else None,
+                "final_metrics": {k: float(v[run.index]) for k, v in last_info.items()},
+            }
+            for run in runs
+        ],
+        "eval_history": history,
+    }
+    with open(os.path.join(workdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return results

@@ -1,0 +1,55 @@
+"""Batched evaluation: every run × episode in one gymnasium vector env, actions in one jitted call.
+
+Episode resets and action noise are seeded from (run seed, evaluation step, episode) only, so
+run i of a vmapped job sees exactly the episodes a 1-seed job with the same seed sees.
+"""
+
+from collections.abc import Callable, Sequence
+
+import gymnasium as gym
+import jax
+import numpy as np
+
+RESET, ACTIONS = 0, 1
+
+
+def eval_seed(seed: int, step: int, purpose: int, episode: int = 0) -> int:
+    """A 32-bit seed for one evaluation's env resets or action noise, from (seed, step) alone."""
+    return int(np.random.SeedSequence([seed, step, purpose, episode]).generate_state(1)[0])
+
+
+class Evaluator:
+    """Owns the vector env (num_runs × episodes copies) and the jitted, vmapped action function."""
+
+    def __init__(self, make_env: Callable[[], gym.Env], num_runs: int, episodes: int):
+        self.num_runs, self.episodes = num_runs, episodes
+        self.envs = gym.vector.SyncVectorEnv([make_env for _ in range(num_runs * episodes)])
+        self._act = jax.jit(jax.vmap(lambda agent, obs, key: agent.sample_actions(obs, key)))
+
+    def evaluate(self, agents, seeds: Sequence[int], step: int) -> np.ndarray:
+        """Runs one episode per env and returns the undiscounted returns, shape (runs, episodes)."""
+        R, E = self.num_runs, self.episodes
+        reset_seeds = [eval_seed(s, step, RESET, e) for s in seeds for e in range(E)]
+        observations, _ = self.envs.reset(seed=reset_seeds)
+        keys = np.stack([np.asarray(jax.random.PRNGKey(eval_seed(s, step, ACTIONS))) for s in seeds])
+        returns = np.zeros(R * E)
+        active = np.ones(R * E, bool)
+        while active.any():
+            keys, action_keys = _split(keys)
+            obs = np.asarray(observations, np.float32).reshape(R, E, -1)
+            actions = np.asarray(self._act(agents, obs, action_keys)).reshape(R * E, -1)
+            observations, rewards, terminated, truncated, _ = self.envs.step(actions)
+            returns += np.where(active, rewards, 0.0)
+            active &= ~(terminated | truncated)
+        return returns.reshape(R, E)
+
+    def close(self) -> None:
+        self.envs.close()
+
+
+_split_all = jax.jit(jax.vmap(lambda k: tuple(jax.random.split(k))))
+
+
+def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    new, sub = _split_all(keys)
+    return np.asarray(new), sub

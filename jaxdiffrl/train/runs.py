@@ -1,0 +1,55 @@
+"""Runs = seeds × hyperparameter points, trained side by side as one vmapped leading axis."""
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Run:
+    index: int
+    seed: int
+    hparams: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        point = ",".join(f"{k}={v:g}" for k, v in self.hparams.items())
+        return f"seed{self.seed}" + (f"-{point}" if point else "")
+
+
+def parse_sweep(specs: Sequence[str], valid: Mapping[str, float]) -> dict[str, list[float]]:
+    """Parses ``--sweep=name=v1,v2,…`` flags into a grid over the agent's float hparams."""
+    grid: dict[str, list[float]] = {}
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        if not sep or not values:
+            raise ValueError(f"--sweep={spec!r} must look like NAME=V1,V2,… (e.g. expectile=0.7,0.9).")
+        if name not in valid:
+            raise ValueError(
+                f"--sweep names {name!r}, which is not a sweepable hyperparameter of this agent; "
+                f"valid: {', '.join(sorted(valid)) or '(none)'}."
+            )
+        grid[name] = [float(v) for v in values.split(",")]
+    return grid
+
+
+def make_runs(seeds: Sequence[int], defaults: Mapping[str, float], grid: Mapping[str, Sequence[float]]) -> list[Run]:
+    """Every (seed, grid point) pair; hparams not in the grid keep their config values."""
+    names = list(grid)
+    points = list(itertools.product(*(grid[n] for n in names))) or [()]
+    runs = []
+    for point in points:
+        for seed in seeds:
+            hparams = {k: float(v) for k, v in defaults.items()}
+            hparams.update(zip(names, point, strict=True))
+            runs.append(Run(len(runs), int(seed), hparams))
+    return runs
+
+
+def stack_hparams(runs: Sequence[Run]) -> dict[str, np.ndarray]:
+    """{name: (R,) float32} in run order, the vmapped hparams of the agents."""
+    if not runs[0].hparams:
+        return {}
+    return {k: np.asarray([r.hparams[k] for r in runs], np.float32) for k in runs[0].hparams}
