@@ -13,6 +13,13 @@ def get_config(dataset: str = "pointmaze-umaze"):
     agent.hparams.tau = 0.7
     agent.hparams.temperature = 3.0
     return base_config(
-        "iql", dataset, agent, iql_data_config("maze"),
-        max_steps=30_000, log_interval=1_000, eval_interval=10_000, checkpoint_interval=10_000, eval_episodes=10,
+        "iql",
+        dataset,
+        agent,
+        iql_data_config("maze"),
+        max_steps=30_000,
+        log_interval=1_000,
+        eval_interval=10_000,
+        checkpoint_interval=10_000,
+        eval_episodes=10,
     )

@@ -43,17 +43,25 @@ class BCAgent(flax.struct.PyTreeNode):
         return single_phase(config.max_steps)
 
     @classmethod
-    def create(cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict) -> "BCAgent":
+    def create(
+        cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
+    ) -> "BCAgent":
         agent_config = config.agent
         rng, init_key = jax.random.split(rng)
-        tx = make_optimizer(agent_config.lr, decay_steps=config.max_steps if agent_config.cosine_decay else None)
+        tx = make_optimizer(
+            agent_config.lr, decay_steps=config.max_steps if agent_config.cosine_decay else None
+        )
         if agent_config.policy == "diffusion":
             diffusion = DiffusionPolicy.from_config(agent_config.diffusion, actions.shape[-1])
             policy = new_train_state(diffusion.net, diffusion.init(init_key, observations), tx)
             return cls(rng, policy, hparams, diffusion)
         if agent_config.policy != "gaussian":
-            raise ValueError(f"Unknown agent.policy {agent_config.policy!r}; choose 'gaussian' or 'diffusion'.")
-        net = GaussianPolicy(tuple(agent_config.hidden_dims), actions.shape[-1], dropout_rate=agent_config.dropout)
+            raise ValueError(
+                f"Unknown agent.policy {agent_config.policy!r}; choose 'gaussian' or 'diffusion'."
+            )
+        net = GaussianPolicy(
+            tuple(agent_config.hidden_dims), actions.shape[-1], dropout_rate=agent_config.dropout
+        )
         policy = new_train_state(net, net.init(init_key, observations), tx)
         return cls(rng, policy, hparams, None, agent_config.stochastic_actions)
 
@@ -64,7 +72,9 @@ class BCAgent(flax.struct.PyTreeNode):
             if self.diffusion is not None:
                 loss = self.diffusion.loss(params, batch["observations"], batch["actions"], key).mean()
             else:
-                dist = self.policy.apply_fn(params, batch["observations"], training=True, rngs={"dropout": key})
+                dist = self.policy.apply_fn(
+                    params, batch["observations"], training=True, rngs={"dropout": key}
+                )
                 loss = -dist.log_prob(batch["actions"]).mean()
             return loss, {"bc_loss": loss}
 

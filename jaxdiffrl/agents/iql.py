@@ -44,7 +44,9 @@ class IQLAgent(flax.struct.PyTreeNode):
         return single_phase(config.max_steps)
 
     @classmethod
-    def create(cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict) -> "IQLAgent":
+    def create(
+        cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
+    ) -> "IQLAgent":
         agent_config = config.agent
         rng, critic_key, actor_key = jax.random.split(rng, 3)
         actor_net = GaussianPolicy(
@@ -67,7 +69,9 @@ class IQLAgent(flax.struct.PyTreeNode):
         weights = jnp.minimum(jnp.exp(self.hparams["temperature"] * advantage), ADVANTAGE_WEIGHT_CAP)
 
         def actor_loss_fn(params):
-            dist = self.actor.apply_fn(params, batch["observations"], training=True, rngs={"dropout": dropout_key})
+            dist = self.actor.apply_fn(
+                params, batch["observations"], training=True, rngs={"dropout": dropout_key}
+            )
             log_prob = dist.log_prob(batch["actions"])
             loss = -(weights * log_prob).mean()
             return loss, {"actor_loss": loss, "log_prob": log_prob.mean(), "awr_weight": weights.mean()}

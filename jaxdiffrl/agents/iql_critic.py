@@ -47,7 +47,9 @@ class IQLCritic(flax.struct.PyTreeNode):
     @classmethod
     def create(cls, rng: jax.Array, observations: jnp.ndarray, actions: jnp.ndarray, config) -> "IQLCritic":
         if config.value_loss not in VALUE_LOSSES:
-            raise ValueError(f"Unknown critic.value_loss {config.value_loss!r}; choose one of {VALUE_LOSSES}.")
+            raise ValueError(
+                f"Unknown critic.value_loss {config.value_loss!r}; choose one of {VALUE_LOSSES}."
+            )
         q_key, v_key = jax.random.split(rng)
         act = activation_by_name(config.activation)
         hidden = tuple(config.hidden_dims)

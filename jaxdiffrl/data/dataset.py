@@ -102,7 +102,9 @@ def validate(dataset: OfflineDataset) -> OfflineDataset:
             f"{dataset.next_observations.shape} differ in shape."
         )
     if dataset.action_low is not None and dataset.action_high is not None:
-        outside = (dataset.actions < dataset.action_low - 1e-6) | (dataset.actions > dataset.action_high + 1e-6)
+        outside = (dataset.actions < dataset.action_low - 1e-6) | (
+            dataset.actions > dataset.action_high + 1e-6
+        )
         if np.any(outside):
             index = tuple(int(i) for i in np.argwhere(outside)[0])
             raise DatasetError(

@@ -44,7 +44,9 @@ def flatten_observations(observations) -> np.ndarray:
     return np.asarray(observations, np.float32)
 
 
-def load_minari(dataset_id: str, *, download: bool = False, missing_hint: str | None = None) -> OfflineDataset:
+def load_minari(
+    dataset_id: str, *, download: bool = False, missing_hint: str | None = None
+) -> OfflineDataset:
     """Reads every episode of a local Minari dataset into flat transition arrays.
 
     Raises DatasetNotFoundError, before importing minari, when the id is not on disk and
@@ -59,7 +61,9 @@ def load_minari(dataset_id: str, *, download: bool = False, missing_hint: str | 
     import minari
 
     source = minari.load_dataset(dataset_id, download=download)
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "next_obs", "actions", "rewards", "terminals", "ends")}
+    columns: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("obs", "next_obs", "actions", "rewards", "terminals", "ends")
+    }
     for episode in source.iterate_episodes():
         observations = flatten_observations(episode.observations)
         steps = len(episode.rewards)
@@ -81,7 +85,9 @@ def load_minari(dataset_id: str, *, download: bool = False, missing_hint: str | 
         fallback = d4rl_reference_scores(dataset_id)
         if fallback is not None:
             logging.warning(
-                "Minari dataset %s carries no reference scores; using the D4RL constants %s.", dataset_id, fallback
+                "Minari dataset %s carries no reference scores; using the D4RL constants %s.",
+                dataset_id,
+                fallback,
             )
             ref_min, ref_max = fallback
     action_space = source.action_space

@@ -89,9 +89,7 @@ def write_minari_dataset(
         env_spec = env_spec_or_env
     buffers = [_to_buffer(i, episode) for i, episode in enumerate(episodes)]
     # Also fails early, before anything is written, if metadata is not JSON.
-    description = f"{algorithm_name}; jaxdiffrl generator metadata: " + json.dumps(
-        metadata, sort_keys=True
-    )
+    description = f"{algorithm_name}; jaxdiffrl generator metadata: " + json.dumps(metadata, sort_keys=True)
     with warnings.catch_warnings():
         # jaxdiffrl's embedded datasets have no author e-mail or permalink.
         warnings.filterwarnings("ignore", r"`(author_email|code_permalink)` is set to None")

@@ -65,8 +65,13 @@ class DiffusionPolicy(flax.struct.PyTreeNode):
             time_dim=config.time_dim,
         )
         return cls(
-            net, config.schedule, config.num_steps, config.sampler, config.ddim_steps,
-            config.clip_denoised, config.variance,
+            net,
+            config.schedule,
+            config.num_steps,
+            config.sampler,
+            config.ddim_steps,
+            config.clip_denoised,
+            config.variance,
         )
 
     @property
@@ -91,14 +96,20 @@ class DiffusionPolicy(flax.struct.PyTreeNode):
     def loss(self, params, condition: jnp.ndarray, actions: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         """Per-sample ε-loss ‖ε − ε_θ‖² (B,), with dropout on."""
         loss_rng, dropout_rng = jax.random.split(rng)
-        return epsilon_loss(self.eps_fn(params, condition, dropout_rng=dropout_rng), self.schedule, actions, loss_rng)
+        return epsilon_loss(
+            self.eps_fn(params, condition, dropout_rng=dropout_rng), self.schedule, actions, loss_rng
+        )
 
     def sample_with(self, eps_fn: EpsFn, batch: int, rng: jax.Array) -> jnp.ndarray:
         """Runs the configured sampler with any ε-function (e.g. a guided one); (batch, action_dim)."""
         shape = (batch, self.action_dim)
         if self.sampler == "ddim":
             return ddim_sample(
-                eps_fn, self.schedule, rng, shape, num_steps=self.ddim_steps or None,
+                eps_fn,
+                self.schedule,
+                rng,
+                shape,
+                num_steps=self.ddim_steps or None,
                 clip_denoised=self.clip_denoised,
             )
         return ddpm_sample(

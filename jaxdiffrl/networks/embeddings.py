@@ -33,6 +33,8 @@ class FourierFeatures(nn.Module):
         if self.learnable:
             w = self.param("kernel", init, (1, self.dim // 2))
         else:
-            w = self.variable("constants", "kernel", lambda: init(self.make_rng("params"), (1, self.dim // 2))).value
+            w = self.variable(
+                "constants", "kernel", lambda: init(self.make_rng("params"), (1, self.dim // 2))
+            ).value
         angles = 2 * math.pi * t @ w
         return jnp.concatenate([jnp.cos(angles), jnp.sin(angles)], axis=-1)

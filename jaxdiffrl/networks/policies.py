@@ -69,9 +69,9 @@ class GaussianPolicy(nn.Module):
     def __call__(
         self, observations: jnp.ndarray, temperature: float = 1.0, training: bool = False
     ) -> DiagonalGaussian:
-        features = MLP(
-            self.hidden_dims, self.activation, True, self.layer_norm, self.dropout_rate
-        )(observations, training)
+        features = MLP(self.hidden_dims, self.activation, True, self.layer_norm, self.dropout_rate)(
+            observations, training
+        )
         mean = nn.Dense(self.action_dim, kernel_init=default_init(1e-2))(features)
         if self.state_dependent_std:
             log_std = nn.Dense(self.action_dim, kernel_init=default_init(1e-2))(features)

@@ -39,13 +39,20 @@ class DiffusionActorNet(nn.Module):
         elif self.time_embedding == "fourier":
             t = FourierFeatures(self.time_dim, learnable=True)(time_index)
         else:
-            raise ValueError(f"Unknown time embedding {self.time_embedding!r}; use 'sinusoidal' or 'fourier'.")
+            raise ValueError(
+                f"Unknown time embedding {self.time_embedding!r}; use 'sinusoidal' or 'fourier'."
+            )
         t = MLP((2 * self.time_dim, self.time_dim), act)(t)
         inputs = jnp.concatenate([x_t, t, condition], axis=-1)
         if self.trunk == "mlp":
             return MLP((*self.hidden_dims, self.action_dim), act)(inputs, training)
         if self.trunk == "resnet":
             return MLPResNet(
-                self.resnet_blocks, self.action_dim, self.resnet_width, act, self.dropout_rate, self.layer_norm
+                self.resnet_blocks,
+                self.action_dim,
+                self.resnet_width,
+                act,
+                self.dropout_rate,
+                self.layer_norm,
             )(inputs, training)
         raise ValueError(f"Unknown trunk {self.trunk!r}; use 'mlp' or 'resnet'.")

@@ -10,7 +10,9 @@ class Checkpointer:
 
     def __init__(self, workdir: str, max_to_keep: int | None = 2):
         options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
-        self.manager = ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, "checkpoints")), options=options)
+        self.manager = ocp.CheckpointManager(
+            os.path.abspath(os.path.join(workdir, "checkpoints")), options=options
+        )
 
     def latest_step(self) -> int | None:
         return self.manager.latest_step()

@@ -51,9 +51,17 @@ def run(agent_cls, config) -> dict:
     os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w") as f:
         f.write(config.to_json_best_effort(indent=2))
-    print(f"Training {config.algo} on {dataset.name} ({dataset.size} transitions): {len(runs)} run(s) → {workdir}")
+    print(
+        f"Training {config.algo} on {dataset.name} ({dataset.size} transitions): {len(runs)} run(s) → {workdir}"
+    )
     results = train(
-        agent_cls, config, dataset, runs, workdir, resume=FLAGS.resume, stop_after=FLAGS.stop_after,
+        agent_cls,
+        config,
+        dataset,
+        runs,
+        workdir,
+        resume=FLAGS.resume,
+        stop_after=FLAGS.stop_after,
         progress=FLAGS.progress,
     )
     for entry in results.get("runs", []):
@@ -63,6 +71,8 @@ def run(agent_cls, config) -> dict:
             f"(return {entry['return']:.2f})"
         )
     if results:
-        print(f"updates/s {results['updates_per_s']:.0f}; wall time {results['wall_time_s']:.0f} s; "
-              f"results in {os.path.join(workdir, 'results.json')}")
+        print(
+            f"updates/s {results['updates_per_s']:.0f}; wall time {results['wall_time_s']:.0f} s; "
+            f"results in {os.path.join(workdir, 'results.json')}"
+        )
     return results

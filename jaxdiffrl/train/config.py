@@ -37,7 +37,14 @@ def base_config(
 
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raises ValueError for intervals the engine cannot honour."""
-    for name in ("max_steps", "batch_size", "log_interval", "eval_interval", "eval_episodes", "checkpoint_interval"):
+    for name in (
+        "max_steps",
+        "batch_size",
+        "log_interval",
+        "eval_interval",
+        "eval_episodes",
+        "checkpoint_interval",
+    ):
         if config[name] <= 0:
             raise ValueError(f"config.{name} must be positive, got {config[name]}.")
     for name in ("eval_interval", "checkpoint_interval"):

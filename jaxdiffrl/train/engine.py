@@ -94,7 +94,9 @@ def train(
     phases = tuple(agent_cls.phases(config))
     total = sum(p.steps for p in phases)
     if total != config.max_steps:
-        raise ValueError(f"{agent_cls.__name__}.phases sum to {total} steps, not max_steps={config.max_steps}.")
+        raise ValueError(
+            f"{agent_cls.__name__}.phases sum to {total} steps, not max_steps={config.max_steps}."
+        )
     seeds = [r.seed for r in runs]
     sharding = RunSharding(len(runs))
     data = to_device(dataset.arrays(), sharding.replicated)

@@ -35,7 +35,9 @@ def parse_sweep(specs: Sequence[str], valid: Mapping[str, float]) -> dict[str, l
     return grid
 
 
-def make_runs(seeds: Sequence[int], defaults: Mapping[str, float], grid: Mapping[str, Sequence[float]]) -> list[Run]:
+def make_runs(
+    seeds: Sequence[int], defaults: Mapping[str, float], grid: Mapping[str, Sequence[float]]
+) -> list[Run]:
     """Every (seed, grid point) pair; hparams not in the grid keep their config values."""
     names = list(grid)
     points = list(itertools.product(*(grid[n] for n in names))) or [()]

@@ -85,9 +85,7 @@ class MazePlanner:
                     break
                 value = new_value
             best = q.argmax(axis=0)
-            self._next_cells[target] = np.take_along_axis(
-                self._successors, best[None, ..., None], axis=0
-            )[0]
+            self._next_cells[target] = np.take_along_axis(self._successors, best[None, ..., None], axis=0)[0]
         return self._next_cells[target]
 
     def waypoint(self, xy: np.ndarray, target: Cell) -> np.ndarray:

@@ -125,9 +125,7 @@ def generate_pointmaze(
     )
 
     stream = _collect_stream(maze_env, planner, transitions, data_rng, progress)
-    ref_min_score = _mean_return(
-        maze_env, lambda obs: random_rng.uniform(-1.0, 1.0, 2), horizon, random_rng
-    )
+    ref_min_score = _mean_return(maze_env, lambda obs: random_rng.uniform(-1.0, 1.0, 2), horizon, random_rng)
     ref_max_score = _mean_return(
         maze_env, lambda obs: planner.action(obs, maze_env.goal_cell), horizon, expert_rng
     )
