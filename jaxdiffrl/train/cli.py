@@ -5,11 +5,14 @@ Flags beyond ``--config`` (ml_collections config file with ``--config.<key>=valu
 --stop_after N, --progress.
 """
 
+import importlib.util
 import os
 import sys
 import time
 
-from absl import flags
+import ml_collections
+from absl import app, flags, logging
+from ml_collections import config_flags
 
 from jaxdiffrl.data.dataset import DatasetError
 from jaxdiffrl.data.minari_source import DatasetNotFoundError
@@ -26,6 +29,67 @@ flags.DEFINE_multi_string("sweep", [], "NAME=V1,V2,…: a grid over the agent's 
 flags.DEFINE_integer("stop_after", None, "Stop (checkpointed) after this many updates; resume later.")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
 FLAGS = flags.FLAGS
+
+
+CONFIGS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "configs")
+_default_config = ""  # the launch script's default --config, for error messages
+
+
+def define_config(default: str):
+    """Defines ``--config``; ``default`` is relative to configs/, e.g. ``iql/maze.py:pointmaze-umaze``."""
+    global _default_config
+    default = _default_config = os.path.join(CONFIGS_DIR, default)
+    try:  # config_flags applies --config.<key> overrides from sys.argv already here
+        return config_flags.DEFINE_config_file("config", default, "Config file[:dataset].", lock_config=True)
+    except (KeyError, AttributeError, TypeError, ValueError) as error:
+        sys.exit(f"error: {_explain_flag_error(sys.argv, error, default)}")
+
+
+def launch(agent_cls, config_flag) -> None:
+    """``app.run`` of ``run(agent_cls, config)``: the whole body of a launch script."""
+    def main(_):
+        logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint step at INFO
+        run(agent_cls, config_flag.value)
+
+    app.run(main, flags_parser=_parse_flags)
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+    """absl's parsing, with bad ``--config.<key>`` overrides reported as one line, not a traceback."""
+    try:
+        return FLAGS(argv)
+    except Exception as error:  # config_flags reports bad overrides as several exception types
+        sys.exit(f"error: {_explain_flag_error(argv, error, _default_config)}")
+
+
+def _explain_flag_error(argv: list[str], error: Exception, default_config: str) -> str:
+    """Names the first override whose key is not in the config, with the valid keys at that level."""
+    config_arg = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
+    try:
+        config = load_config(config_arg or default_config)
+    except Exception:
+        return str(error)
+    for arg in argv:
+        if not arg.startswith("--config.") or "=" not in arg:
+            continue
+        path = arg[len("--config.") :].split("=", 1)[0].split(".")
+        node = config
+        for depth, key in enumerate(path):
+            if not isinstance(node, ml_collections.ConfigDict) or key not in node:
+                parent = ".".join(["config", *path[:depth]])
+                valid = ", ".join(sorted(node.keys())) if isinstance(node, ml_collections.ConfigDict) else "none"
+                return f"unknown config key {'.'.join(path)!r}: {parent} has no {key!r}; valid keys: {valid}."
+            node = node[key]
+    return f"{type(error).__name__}: {error}"
+
+
+def load_config(spec: str) -> ml_collections.ConfigDict:
+    """Loads ``path/to/config.py[:arg]`` the way ``--config`` does."""
+    path, _, arg = spec.partition(":")
+    module_spec = importlib.util.spec_from_file_location("jaxdiffrl_config", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.get_config(arg) if arg else module.get_config()
 
 
 def default_workdir(config) -> str:

@@ -112,7 +112,6 @@ def train(
         print(f"Resumed from the checkpoint at step {step} in {workdir}.")
     logger = MetricsLogger(workdir, runs, start_step=step)
     evaluator = Evaluator(dataset.make_env, len(runs), config.eval_episodes) if dataset.make_env else None
-    history: list[dict[str, Any]] = []
     last_info: dict[str, np.ndarray] = {}
     chunks: dict[tuple, Any] = {}
     train_seconds, trained_steps = 0.0, 0
@@ -124,7 +123,6 @@ def train(
         scores = dataset.normalized_score(returns) if dataset.ref_max_score is not None else returns
         metrics = {"return": returns.mean(1), "normalized_score": scores.mean(1)}
         logger.log(at_step, metrics, "eval")
-        history.append({"step": at_step, **{k: v.tolist() for k, v in metrics.items()}})
         bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
 
     limit = total if stop_after is None else min(total, stop_after)
@@ -143,13 +141,14 @@ def train(
         trained_steps += length
         step += length
         bar.update(length)
-        logger.log(step, last_info, f"train/{phase.name}")
+        logger.log(step, last_info, phase.name)
         if evaluator and (step % config.eval_interval == 0 or step == total):
             evaluate(step)
         if step % config.checkpoint_interval == 0 or step == total or step == limit:
             checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
     bar.close()
     checkpointer.close()
+    history = logger.history("eval")
     logger.close()
     if evaluator:
         evaluator.close()

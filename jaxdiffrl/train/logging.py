@@ -46,6 +46,20 @@ class MetricsLogger:
                     self.writers[run.index].add_scalar(f"{prefix}/{name}", value, step)
                 f.write(json.dumps(row) + "\n")
 
+    def history(self, prefix: str) -> list[dict]:
+        """Every step logged under ``prefix``, as {step, name: [value per run]} — read back from the
+        JSONL, so a resumed job's history includes what it logged before the interruption."""
+        by_step: dict[int, dict[str, list[float]]] = {}
+        with open(self.path) as f:
+            for line in f:
+                row = json.loads(line)
+                values = {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith(prefix + "/")}
+                if values:
+                    entry = by_step.setdefault(row["step"], {k: [np.nan] * len(self.runs) for k in values})
+                    for name, value in values.items():
+                        entry.setdefault(name, [np.nan] * len(self.runs))[row["run"]] = value
+        return [{"step": step, **by_step[step]} for step in sorted(by_step)]
+
     def close(self) -> None:
         for writer in self.writers:
             writer.close()

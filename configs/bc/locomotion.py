@@ -1,0 +1,16 @@
+"""Behaviour cloning on the locomotion domain (Gaussian by default; ``--config.agent.policy=diffusion``)."""
+
+from jaxdiffrl.agents.bc import default_config
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.domains import iql_data_config
+
+
+def get_config(dataset: str = "hopper-medium"):
+    return base_config(
+        "bc",
+        dataset,
+        default_config(),
+        iql_data_config("locomotion"),
+        max_steps=1_000_000,
+        eval_interval=5_000,
+    )

@@ -1,0 +1,22 @@
+"""Behaviour cloning on the PointMaze (D4RL maze2d-style) datasets, with the IQL maze budget.
+
+``agent.policy`` picks Gaussian BC (default) or diffusion BC (DDPM behaviour model).
+"""
+
+from jaxdiffrl.agents.bc import default_config
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.domains import iql_data_config
+
+
+def get_config(dataset: str = "pointmaze-umaze"):
+    return base_config(
+        "bc",
+        dataset,
+        default_config(),
+        iql_data_config("maze"),
+        max_steps=30_000,
+        log_interval=1_000,
+        eval_interval=10_000,
+        checkpoint_interval=10_000,
+        eval_episodes=10,
+    )

@@ -1,0 +1,25 @@
+"""Behaviour cloning on the toy bandits: diffusion BC with T = 50 (Diffusion-QL's bandit figure).
+
+Gaussian BC: ``--config.agent.policy=gaussian``.
+"""
+
+from jaxdiffrl.agents.bc import default_config
+from jaxdiffrl.train.config import base_config
+
+
+def get_config(dataset: str = "bandit-dql-4mode"):
+    agent = default_config()
+    agent.policy = "diffusion"
+    agent.diffusion.num_steps = 50
+    agent.diffusion.hidden_dims = (128, 128, 128)
+    agent.stochastic_actions = True
+    return base_config(
+        "bc",
+        dataset,
+        agent,
+        max_steps=5_000,
+        log_interval=500,
+        eval_interval=5_000,
+        checkpoint_interval=5_000,
+        eval_episodes=100,
+    )

@@ -1,0 +1,126 @@
+"""The engine's equalities: vmapped seeds = single seeds, resume = uninterrupted, 4 devices = 1."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+
+from jaxdiffrl.agents import iql
+from jaxdiffrl.agents.iql import IQLAgent
+from jaxdiffrl.data.registry import prepare_dataset
+from jaxdiffrl.train.checkpointing import Checkpointer
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.engine import create_agents, train
+from jaxdiffrl.train.runs import make_runs
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tiny_iql_config(max_steps: int = 40):
+    agent = iql.default_config()
+    agent.critic.hidden_dims = (16, 16)
+    agent.actor_hidden_dims = (16, 16)
+    return base_config(
+        "iql", "bandit-idql", agent, max_steps=max_steps, batch_size=32, log_interval=10,
+        eval_interval=20, checkpoint_interval=20, eval_episodes=3,
+    )
+
+
+def final_metrics(results: dict, run: int) -> dict:
+    entry = results["runs"][run]
+    return {"normalized_score": entry["normalized_score"], "return": entry["return"], **entry["final_metrics"]}
+
+
+def assert_close(a: dict, b: dict, tol: float = 1e-5) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=tol, atol=tol, err_msg=key)
+
+
+def restore_final(workdir: str, config, dataset, seeds):
+    target = {"agents": create_agents(IQLAgent, config, dataset, make_runs(seeds, config.agent.hparams, {})),
+              "data_keys": np.zeros((len(seeds), 2), np.uint32)}
+    checkpointer = Checkpointer(workdir)
+    restored = checkpointer.restore(checkpointer.latest_step(), target)
+    checkpointer.close()
+    return restored
+
+
+def test_vmapped_seeds_equal_single_seed_runs(tmp_path):
+    config = tiny_iql_config()
+    dataset = prepare_dataset(config)
+    hparams = config.agent.hparams
+    together = train(IQLAgent, config, dataset, make_runs([0, 1, 2], hparams, {}), str(tmp_path / "all"),
+                     progress=False)
+    assert together["seeds"] == [0, 1, 2]
+    for seed in range(3):
+        alone = train(IQLAgent, config, dataset, make_runs([seed], hparams, {}), str(tmp_path / f"s{seed}"),
+                      progress=False)
+        assert_close(final_metrics(together, seed), final_metrics(alone, 0))
+
+
+def test_resume_matches_uninterrupted_run(tmp_path):
+    config = tiny_iql_config()
+    dataset = prepare_dataset(config)
+    runs = make_runs([0, 1], config.agent.hparams, {})
+    full = train(IQLAgent, config, dataset, runs, str(tmp_path / "full"), progress=False)
+    interrupted = train(IQLAgent, config, dataset, runs, str(tmp_path / "cut"), stop_after=20, progress=False)
+    assert interrupted == {}, "a job stopped early reports no results"
+    resumed = train(IQLAgent, config, dataset, runs, str(tmp_path / "cut"), resume=True, progress=False)
+    assert_close(final_metrics(full, 1), final_metrics(resumed, 1), tol=0)
+    a = restore_final(str(tmp_path / "full"), config, dataset, [0, 1])
+    b = restore_final(str(tmp_path / "cut"), config, dataset, [0, 1])
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    # The resumed job's log reads as one run: every (step, run) row exactly once.
+    with open(tmp_path / "cut" / "metrics.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    train_rows = [(r["step"], r["run"]) for r in rows if "train/q_loss" in r]
+    assert len(train_rows) == len(set(train_rows)) == 4 * 2
+    assert [h["step"] for h in resumed["eval_history"]] == [20, 40]
+
+
+SHARDED_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    sys.path.insert(0, {tests!r})
+    from test_engine import tiny_iql_config
+    from jaxdiffrl.agents.iql import IQLAgent
+    from jaxdiffrl.data.registry import prepare_dataset
+    from jaxdiffrl.train.engine import create_agents, train
+    from jaxdiffrl.train.runs import make_runs
+    from jaxdiffrl.train.sharding import RunSharding
+    config = tiny_iql_config()
+    dataset = prepare_dataset(config)
+    runs = make_runs([0, 1, 2, 3], config.agent.hparams, {{}})
+    sharding = RunSharding(len(runs))
+    agents = sharding.shard_runs(create_agents(IQLAgent, config, dataset, runs))
+    devices = {{len(leaf.sharding.device_set) for leaf in jax.tree.leaves(agents)}}
+    results = train(IQLAgent, config, dataset, runs, sys.argv[1], progress=False)
+    print(json.dumps({{"jax_devices": jax.device_count(), "leaf_devices": sorted(devices), "results": results}}))
+    """
+)
+
+
+def test_four_device_sharding_matches_one_device(tmp_path):
+    script = tmp_path / "sharded.py"
+    script.write_text(SHARDED_SCRIPT.format(tests=os.path.join(REPO, "tests")))
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "sharded")], env=env, cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["jax_devices"] == 4
+    assert report["leaf_devices"] == [4], "every agent leaf must be spread over the 4 devices"
+    assert report["results"]["num_devices"] == 4
+    config = tiny_iql_config()
+    single = train(IQLAgent, config, prepare_dataset(config), make_runs([0, 1, 2, 3], config.agent.hparams, {}),
+                   str(tmp_path / "single"), progress=False)
+    assert single["num_devices"] == 1
+    for run in range(4):
+        assert_close(final_metrics(report["results"], run), final_metrics(single, run))
