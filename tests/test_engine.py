@@ -25,14 +25,25 @@ def tiny_iql_config(max_steps: int = 40):
     agent.critic.hidden_dims = (16, 16)
     agent.actor_hidden_dims = (16, 16)
     return base_config(
-        "iql", "bandit-idql", agent, max_steps=max_steps, batch_size=32, log_interval=10,
-        eval_interval=20, checkpoint_interval=20, eval_episodes=3,
+        "iql",
+        "bandit-idql",
+        agent,
+        max_steps=max_steps,
+        batch_size=32,
+        log_interval=10,
+        eval_interval=20,
+        checkpoint_interval=20,
+        eval_episodes=3,
     )
 
 
 def final_metrics(results: dict, run: int) -> dict:
     entry = results["runs"][run]
-    return {"normalized_score": entry["normalized_score"], "return": entry["return"], **entry["final_metrics"]}
+    return {
+        "normalized_score": entry["normalized_score"],
+        "return": entry["return"],
+        **entry["final_metrics"],
+    }
 
 
 def assert_close(a: dict, b: dict, tol: float = 1e-5) -> None:
@@ -42,8 +53,10 @@ def assert_close(a: dict, b: dict, tol: float = 1e-5) -> None:
 
 
 def restore_final(workdir: str, config, dataset, seeds):
-    target = {"agents": create_agents(IQLAgent, config, dataset, make_runs(seeds, config.agent.hparams, {})),
-              "data_keys": np.zeros((len(seeds), 2), np.uint32)}
+    target = {
+        "agents": create_agents(IQLAgent, config, dataset, make_runs(seeds, config.agent.hparams, {})),
+        "data_keys": np.zeros((len(seeds), 2), np.uint32),
+    }
     checkpointer = Checkpointer(workdir)
     restored = checkpointer.restore(checkpointer.latest_step(), target)
     checkpointer.close()
@@ -54,12 +67,19 @@ def test_vmapped_seeds_equal_single_seed_runs(tmp_path):
     config = tiny_iql_config()
     dataset = prepare_dataset(config)
     hparams = config.agent.hparams
-    together = train(IQLAgent, config, dataset, make_runs([0, 1, 2], hparams, {}), str(tmp_path / "all"),
-                     progress=False)
+    together = train(
+        IQLAgent, config, dataset, make_runs([0, 1, 2], hparams, {}), str(tmp_path / "all"), progress=False
+    )
     assert together["seeds"] == [0, 1, 2]
     for seed in range(3):
-        alone = train(IQLAgent, config, dataset, make_runs([seed], hparams, {}), str(tmp_path / f"s{seed}"),
-                      progress=False)
+        alone = train(
+            IQLAgent,
+            config,
+            dataset,
+            make_runs([seed], hparams, {}),
+            str(tmp_path / f"s{seed}"),
+            progress=False,
+        )
         assert_close(final_metrics(together, seed), final_metrics(alone, 0))
 
 
@@ -111,16 +131,28 @@ def test_four_device_sharding_matches_one_device(tmp_path):
     script = tmp_path / "sharded.py"
     script.write_text(SHARDED_SCRIPT.format(tests=os.path.join(REPO, "tests")))
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run([sys.executable, str(script), str(tmp_path / "sharded")], env=env, cwd=REPO,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "sharded")],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["jax_devices"] == 4
     assert report["leaf_devices"] == [4], "every agent leaf must be spread over the 4 devices"
     assert report["results"]["num_devices"] == 4
     config = tiny_iql_config()
-    single = train(IQLAgent, config, prepare_dataset(config), make_runs([0, 1, 2, 3], config.agent.hparams, {}),
-                   str(tmp_path / "single"), progress=False)
+    single = train(
+        IQLAgent,
+        config,
+        prepare_dataset(config),
+        make_runs([0, 1, 2, 3], config.agent.hparams, {}),
+        str(tmp_path / "single"),
+        progress=False,
+    )
     assert single["num_devices"] == 1
     for run in range(4):
         assert_close(final_metrics(report["results"], run), final_metrics(single, run))

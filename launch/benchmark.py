@@ -1,0 +1,117 @@
+"""Update throughput of every agent: updates/s and seed-updates/s for 1, 4 and 16 vmapped runs.
+
+    python launch/benchmark.py --agents=iql,idql --runs=1,4,16 --out=docs/benchmarks/cpu.json
+
+Each agent uses its locomotion config (the papers' network sizes) on a synthetic dataset with
+HalfCheetah's shapes (17-D states, 6-D actions); every phase of a multi-phase agent (IDQL's critic
+and actor) is timed on its own. Timings exclude compilation. The JSON records the machine.
+"""
+
+import importlib
+import json
+import os
+import platform
+import time
+
+import jax
+import numpy as np
+from absl import app, flags
+
+from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.train.cli import CONFIGS_DIR, load_config
+from jaxdiffrl.train.device_data import to_device
+from jaxdiffrl.train.engine import create_agents, make_chunk, run_keys
+from jaxdiffrl.train.runs import make_runs
+
+AGENTS = {
+    "bc": "jaxdiffrl.agents.bc:BCAgent",
+    "iql": "jaxdiffrl.agents.iql:IQLAgent",
+    "idql": "jaxdiffrl.agents.idql:IDQLAgent",
+    "acd": "jaxdiffrl.agents.acd:ACDAgent",
+    "diffusion_ql": "jaxdiffrl.agents.diffusion_ql:DiffusionQLAgent",
+    "dac": "jaxdiffrl.agents.dac:DACAgent",
+}
+
+flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(AGENTS)}.")
+flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")
+flags.DEFINE_integer("steps", 50, "Updates per timed chunk.")
+flags.DEFINE_integer("repeats", 3, "Timed chunks per measurement (after one warm-up chunk).")
+flags.DEFINE_string("out", None, "JSON file to write (default docs/benchmarks/<platform>.json).")
+FLAGS = flags.FLAGS
+
+
+def synthetic_dataset(size: int = 100_000, observation_dim: int = 17, action_dim: int = 6) -> OfflineDataset:
+    rng = np.random.default_rng(0)
+    observations = rng.standard_normal((size, observation_dim)).astype(np.float32)
+    return OfflineDataset(
+        observations=observations,
+        actions=rng.uniform(-1, 1, (size, action_dim)).astype(np.float32),
+        rewards=rng.standard_normal(size).astype(np.float32),
+        next_observations=np.roll(observations, -1, axis=0),
+        masks=np.ones(size, np.float32),
+        dones=(np.arange(size) % 1000 == 999),
+        name="synthetic-halfcheetah-shapes",
+    )
+
+
+def machine() -> dict:
+    device = jax.devices()[0]
+    return {
+        "platform": device.platform,
+        "device_kind": device.device_kind,
+        "device_count": jax.device_count(),
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def time_phase(agent_cls, config, dataset, phase, num_runs: int) -> dict:
+    runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
+    agents = create_agents(agent_cls, config, dataset, runs)
+    keys = jax.numpy.asarray(run_keys([r.seed for r in runs])[1])
+    data = to_device(dataset.arrays())
+    batch_size = phase.batch_size or config.batch_size
+    start = time.time()
+    chunk = make_chunk(phase.update, batch_size, FLAGS.steps).lower(agents, keys, data).compile()
+    compile_s = time.time() - start
+    agents, keys, info = chunk(agents, keys, data)
+    jax.block_until_ready(info)
+    start = time.time()
+    for _ in range(FLAGS.repeats):
+        agents, keys, info = chunk(agents, keys, data)
+    jax.block_until_ready(info)
+    updates_per_s = FLAGS.steps * FLAGS.repeats / (time.time() - start)
+    return {
+        "phase": phase.name,
+        "runs": num_runs,
+        "batch_size": batch_size,
+        "updates_per_s": round(updates_per_s, 2),
+        "seed_updates_per_s": round(updates_per_s * num_runs, 2),
+        "compile_s": round(compile_s, 2),
+    }
+
+
+def main(_):
+    dataset = synthetic_dataset()
+    rows = []
+    for name in FLAGS.agents:
+        module_name, class_name = AGENTS[name].split(":")
+        agent_cls = getattr(importlib.import_module(module_name), class_name)
+        config = load_config(os.path.join(CONFIGS_DIR, name, "locomotion.py"))
+        for phase in agent_cls.phases(config):
+            for num_runs in map(int, FLAGS.runs):
+                row = {"agent": name, **time_phase(agent_cls, config, dataset, phase, num_runs)}
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    out = FLAGS.out or os.path.join("docs", "benchmarks", f"{jax.devices()[0].platform}.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"machine": machine(), "results": rows}, f, indent=2)
+    print(f"Wrote {out}")
+
+
+if __name__ == "__main__":
+    app.run(main)

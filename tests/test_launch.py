@@ -1,0 +1,116 @@
+"""Smoke runs of the launch scripts as a user runs them, and their handling of bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = [
+    "--config.max_steps=20",
+    "--config.log_interval=10",
+    "--config.eval_interval=20",
+    "--config.checkpoint_interval=20",
+    "--config.eval_episodes=2",
+    "--config.batch_size=16",
+    "--progress=false",
+]
+
+
+def launch(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, os.path.join(REPO, "launch", script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ},
+    )
+
+
+def test_train_iql_on_the_maze(tiny_maze_dataset, tmp_path):
+    workdir = tmp_path / "iql"
+    out = launch(
+        "train_iql.py",
+        *TINY,
+        "--seeds=2",
+        "--seed=3",
+        f"--workdir={workdir}",
+        "--config.agent.critic.hidden_dims=(16,16)",
+        "--config.agent.actor_hidden_dims=(16,16)",
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.loads((workdir / "results.json").read_text())
+    for key in ("algo", "dataset", "seeds", "steps", "wall_time_s", "updates_per_s"):
+        assert key in results, key
+    assert results["algo"] == "iql" and results["dataset"] == "pointmaze-umaze"
+    assert results["seeds"] == [3, 4] and results["steps"] == 20
+    for entry in results["runs"]:
+        assert isinstance(entry["normalized_score"], float) and isinstance(entry["return"], float)
+    assert "seed 3: normalized score" in out.stdout and "seed 4: normalized score" in out.stdout
+    assert (workdir / "metrics.jsonl").exists() and (workdir / "config.json").exists()
+    assert len(list((workdir / "tb").iterdir())) == 2, "one TensorBoard writer per run"
+
+
+def test_train_bc_diffusion_and_sweep_errors(tmp_path):
+    out = launch(
+        "train_bc.py",
+        "--config=configs/bc/toy.py:bandit-dql-4mode",
+        *TINY,
+        f"--workdir={tmp_path / 'bc'}",
+        "--config.agent.diffusion.hidden_dims=(16,16)",
+        "--config.agent.diffusion.num_steps=5",
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads((tmp_path / "bc" / "results.json").read_text())["algo"] == "bc"
+    bad_sweep = launch("train_bc.py", "--config=configs/bc/toy.py", *TINY, "--sweep=lr=0.1,0.2")
+    assert bad_sweep.returncode != 0 and "not a sweepable hyperparameter" in bad_sweep.stderr
+
+
+def test_sweep_makes_seeds_times_points(tmp_path):
+    workdir = tmp_path / "sweep"
+    out = launch(
+        "train_iql.py",
+        "--config=configs/iql/toy.py",
+        *TINY,
+        "--seeds=2",
+        "--sweep=tau=0.6,0.9",
+        f"--workdir={workdir}",
+        "--config.agent.critic.hidden_dims=(8,)",
+        "--config.agent.actor_hidden_dims=(8,)",
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    runs = json.loads((workdir / "results.json").read_text())["runs"]
+    assert [(r["seed"], r["hparams"]["tau"]) for r in runs] == [(0, 0.6), (1, 0.6), (0, 0.9), (1, 0.9)]
+
+
+def test_bad_input_fails_with_one_clear_line(tmp_path):
+    unknown_key = launch("train_iql.py", "--config.agent.expectile=0.9")
+    assert unknown_key.returncode != 0
+    assert "unknown config key 'agent.expectile'" in unknown_key.stderr and "hparams" in unknown_key.stderr
+    assert "Traceback" not in unknown_key.stderr
+    missing = launch(
+        "train_iql.py", "--config.dataset=mujoco/hopper/medium-v0", f"--workdir={tmp_path / 'x'}"
+    )
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert "mujoco/hopper/medium-v0" in missing.stderr and "minari download" in missing.stderr
+    assert not (tmp_path / "x").exists(), "nothing is written for a job that cannot start"
+
+
+def test_make_dataset_writes_skips_and_overwrites(tmp_path):
+    env_path = tmp_path / "minari"
+    os.environ["MINARI_DATASETS_PATH"], saved = str(env_path), os.environ["MINARI_DATASETS_PATH"]
+    try:
+        args = ["--dataset=pointmaze-umaze", "--transitions=600", "--progress=false"]
+        first = launch("make_dataset.py", *args)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert (
+            "Wrote pointmaze-umaze" in first.stdout
+            and (env_path / "jaxdiffrl" / "pointmaze-umaze-v0").is_dir()
+        )
+        again = launch("make_dataset.py", *args)
+        assert again.returncode == 0 and "exists" in again.stdout
+        overwritten = launch("make_dataset.py", *args, "--overwrite", "--seed=1")
+        assert overwritten.returncode == 0 and "Wrote pointmaze-umaze" in overwritten.stdout
+    finally:
+        os.environ["MINARI_DATASETS_PATH"] = saved
