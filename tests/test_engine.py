@@ -122,7 +122,8 @@ SHARDED_SCRIPT = textwrap.dedent(
     agents = sharding.shard_runs(create_agents(IQLAgent, config, dataset, runs))
     devices = {{len(leaf.sharding.device_set) for leaf in jax.tree.leaves(agents)}}
     results = train(IQLAgent, config, dataset, runs, sys.argv[1], progress=False)
-    print(json.dumps({{"jax_devices": jax.device_count(), "leaf_devices": sorted(devices), "results": results}}))
+    report = {{"jax_devices": jax.device_count(), "leaf_devices": sorted(devices), "results": results}}
+    print(json.dumps(report))
     """
 )
 
