@@ -114,3 +114,26 @@ def test_make_dataset_writes_skips_and_overwrites(tmp_path):
         assert overwritten.returncode == 0 and "Wrote pointmaze-umaze" in overwritten.stdout
     finally:
         os.environ["MINARI_DATASETS_PATH"] = saved
+
+
+def test_a_used_workdir_is_never_overwritten(tmp_path):
+    workdir = tmp_path / "run"
+    args = [
+        "--config=configs/iql/toy.py",
+        *TINY,
+        f"--workdir={workdir}",
+        "--config.agent.critic.hidden_dims=(8,)",
+        "--config.agent.actor_hidden_dims=(8,)",
+    ]
+    assert launch("train_iql.py", *args).returncode == 0
+    before = (workdir / "metrics.jsonl").read_text()
+    again = launch("train_iql.py", *args)
+    assert again.returncode != 0 and "already holds a run" in again.stderr
+    changed = launch("train_iql.py", *args, "--resume", "--config.agent.hparams.tau=0.9")
+    assert (
+        changed.returncode != 0
+        and "agent.hparams.tau" in changed.stderr
+        and "Traceback" not in changed.stderr
+    )
+    assert (workdir / "metrics.jsonl").read_text() == before, "refused jobs leave the run's logs as they were"
+    assert json.loads((workdir / "config.json").read_text())["agent"]["hparams"]["tau"] == 0.7

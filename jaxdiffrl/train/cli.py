@@ -6,6 +6,7 @@ Flags beyond ``--config`` (ml_collections config file with ``--config.<key>=valu
 """
 
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -47,6 +48,7 @@ def define_config(default: str):
 
 def launch(agent_cls, config_flag) -> None:
     """``app.run`` of ``run(agent_cls, config)``: the whole body of a launch script."""
+
     def main(_):
         logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint step at INFO
         run(agent_cls, config_flag.value)
@@ -77,7 +79,9 @@ def _explain_flag_error(argv: list[str], error: Exception, default_config: str) 
         for depth, key in enumerate(path):
             if not isinstance(node, ml_collections.ConfigDict) or key not in node:
                 parent = ".".join(["config", *path[:depth]])
-                valid = ", ".join(sorted(node.keys())) if isinstance(node, ml_collections.ConfigDict) else "none"
+                valid = (
+                    ", ".join(sorted(node.keys())) if isinstance(node, ml_collections.ConfigDict) else "none"
+                )
                 return f"unknown config key {'.'.join(path)!r}: {parent} has no {key!r}; valid keys: {valid}."
             node = node[key]
     return f"{type(error).__name__}: {error}"
@@ -97,6 +101,38 @@ def default_workdir(config) -> str:
     return os.path.join("runs", config.algo, dataset, time.strftime("%Y%m%d-%H%M%S"))
 
 
+def check_workdir(workdir: str, config, resume: bool) -> None:
+    """Never overwrites a run: a used workdir needs --resume, and --resume needs the same config."""
+    saved_path = os.path.join(workdir, "config.json")
+    if not resume:
+        if os.path.exists(saved_path) or os.path.isdir(os.path.join(workdir, "checkpoints")):
+            raise ValueError(
+                f"{workdir} already holds a run; continue it with --resume or choose another --workdir."
+            )
+        return
+    if not os.path.exists(saved_path):
+        raise ValueError(f"--resume: {workdir} holds no run (no config.json) to continue.")
+    with open(saved_path) as f:
+        saved = _flatten(json.load(f))
+    current = _flatten(json.loads(config.to_json_best_effort()))
+    differing = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
+    if differing:
+        shown = "; ".join(f"{k}: run has {saved.get(k)!r}, now {current.get(k)!r}" for k in differing[:5])
+        raise ValueError(
+            f"--resume needs the config the run started with ({saved_path}); differs in {shown}."
+        )
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def run(agent_cls, config) -> dict:
     """Trains ``agent_cls`` as the flags say; user errors exit with a short message, no traceback."""
     try:
@@ -108,13 +144,15 @@ def run(agent_cls, config) -> dict:
         seeds = [FLAGS.seed + i for i in range(FLAGS.seeds)]
         grid = parse_sweep(FLAGS.sweep, config.agent.hparams)
         runs = make_runs(seeds, config.agent.hparams, grid)
+        workdir = FLAGS.workdir or default_workdir(config)
+        check_workdir(workdir, config, FLAGS.resume)
         dataset = prepare_dataset(config)
     except (DatasetNotFoundError, DatasetError, ValueError) as error:
         sys.exit(f"error: {error}")
-    workdir = FLAGS.workdir or default_workdir(config)
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        f.write(config.to_json_best_effort(indent=2))
+    if not FLAGS.resume:
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            f.write(config.to_json_best_effort(indent=2))
     print(
         f"Training {config.algo} on {dataset.name} ({dataset.size} transitions): {len(runs)} run(s) → {workdir}"
     )
