@@ -82,6 +82,9 @@ def test_sweep_makes_seeds_times_points(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     runs = json.loads((workdir / "results.json").read_text())["runs"]
     assert [(r["seed"], r["hparams"]["tau"]) for r in runs] == [(0, 0.6), (1, 0.6), (0, 0.9), (1, 0.9)]
+    plot = launch("plot.py", str(workdir), f"--out={tmp_path / 'curves.png'}")
+    assert plot.returncode == 0, plot.stderr[-3000:]
+    assert (tmp_path / "curves.png").stat().st_size > 1000
 
 
 def test_bad_input_fails_with_one_clear_line(tmp_path):
