@@ -26,7 +26,7 @@ class GeneratedDataset:
 
     minari_id: str
     generator: str  # "module:function", imported lazily (generators pull in MuJoCo)
-    default_transitions: int
+    default_transitions: int | None  # None: the generator's own size (e.g. car: 2 000 episodes)
     options: dict = field(default_factory=dict)
 
     def generate(self, *, transitions: int | None = None, seed: int = 0, progress: bool = True) -> str:
@@ -45,6 +45,19 @@ GENERATED: dict[str, GeneratedDataset] = {
     )
     for maze, transitions in (("umaze", 100_000), ("medium", 200_000), ("large", 400_000))
 }
+GENERATED.update(
+    {
+        "bidirectional-car": GeneratedDataset(
+            "jaxdiffrl/bidirectional-car-v0", "jaxdiffrl.data.generators.car:generate_car", None
+        ),
+        "bidirectional-car-single-side": GeneratedDataset(
+            "jaxdiffrl/bidirectional-car-single-side-v0",
+            "jaxdiffrl.data.generators.car:generate_car",
+            None,
+            {"single_side": True},
+        ),
+    }
+)
 
 
 def known_names() -> list[str]:

@@ -11,7 +11,7 @@ _MAZE2D = {"UMaze": ("umaze", 300), "Medium": ("medium", 600), "Large": ("large"
 
 
 def _register() -> None:
-    """Register the Maze2D ids, skipping any already registered (re-imports)."""
+    """Register the Maze2D and Bidirectional-Car ids, skipping any already registered (re-imports)."""
     for name, (maze, steps) in _MAZE2D.items():
         env_id = f"jaxdiffrl/Maze2D-{name}-v0"
         if env_id not in gymnasium.registry:
@@ -21,6 +21,12 @@ def _register() -> None:
                 kwargs={"maze": maze},
                 max_episode_steps=steps,
             )
+    if "jaxdiffrl/BidirectionalCar-v0" not in gymnasium.registry:
+        gymnasium.register(
+            id="jaxdiffrl/BidirectionalCar-v0",
+            entry_point="jaxdiffrl.envs.bidirectional_car:BidirectionalCarEnv",
+            max_episode_steps=20,
+        )
 
 
 _register()
