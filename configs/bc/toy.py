@@ -13,6 +13,7 @@ def get_config(dataset: str = "bandit-dql-4mode"):
     agent.diffusion.num_steps = 50
     agent.diffusion.hidden_dims = (128, 128, 128)
     agent.stochastic_actions = True
+    agent.lr = 3e-3  # at 3e-4 (cosine) 5k steps leave most samples between the modes
     return base_config(
         "bc",
         dataset,

@@ -54,5 +54,5 @@ def implicit_actor_weights(kind: str, q: jnp.ndarray, v: jnp.ndarray, hparams: d
     if kind == "exponential":
         alpha = hparams["alpha"]
         z = jnp.clip(alpha * u, -EXPONENT_CLIP, EXPONENT_CLIP)
-        return alpha * jnp.abs(jnp.expm1(z)) / safe
+        return jnp.where(jnp.abs(u) < 1e-6, alpha**2, alpha * jnp.abs(jnp.expm1(z)) / safe)  # → α² at u = 0
     raise ValueError(f"Unknown value loss {kind!r}; choose one of {VALUE_LOSSES}.")

@@ -23,7 +23,7 @@ def default_diffusion_config(**overrides) -> ml_collections.ConfigDict:
             "resnet_blocks": 3,
             "resnet_width": 256,
             "dropout_rate": 0.0,
-            "layer_norm": True,
+            "layer_norm": True,  # resnet trunk only
             "activation": "mish",
             "time_embedding": "sinusoidal",
             "time_dim": 16,

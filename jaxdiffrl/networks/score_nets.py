@@ -24,7 +24,7 @@ class DiffusionActorNet(nn.Module):
     resnet_blocks: int = 3  # resnet trunk
     resnet_width: int = 256
     dropout_rate: float = 0.0
-    layer_norm: bool = True
+    layer_norm: bool = True  # LN-ResNet blocks only; the MLP trunk (Diffusion-QL, DAC) has none
     activation: str = "mish"
     time_embedding: str = "sinusoidal"  # "sinusoidal" | "fourier"
     time_dim: int = 16
@@ -45,7 +45,9 @@ class DiffusionActorNet(nn.Module):
         t = MLP((2 * self.time_dim, self.time_dim), act)(t)
         inputs = jnp.concatenate([x_t, t, condition], axis=-1)
         if self.trunk == "mlp":
-            return MLP((*self.hidden_dims, self.action_dim), act)(inputs, training)
+            return MLP((*self.hidden_dims, self.action_dim), act, dropout_rate=self.dropout_rate)(
+                inputs, training
+            )
         if self.trunk == "resnet":
             return MLPResNet(
                 self.resnet_blocks,
