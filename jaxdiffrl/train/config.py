@@ -50,6 +50,6 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     for name in ("eval_interval", "checkpoint_interval"):
         if config[name] % config.log_interval:
             raise ValueError(
-                f"config.{name}={config[name]} must be a multiple of config.log_interval={config.log_interval} "
-                "(evaluation and checkpoints happen between scanned chunks)."
+                f"config.{name}={config[name]} must be a multiple of config.log_interval="
+                f"{config.log_interval} (evaluation and checkpoints happen between scanned chunks)."
             )

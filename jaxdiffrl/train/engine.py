@@ -8,6 +8,7 @@ sharded over the devices. Between chunks the host logs, evaluates and checkpoint
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -48,8 +49,12 @@ def create_agents(agent_cls, config: ml_collections.ConfigDict, dataset: Offline
     return jax.jit(jax.vmap(create))(init_keys, stack_hparams(runs))
 
 
+@functools.cache
 def make_chunk(update: str, batch_size: int, length: int):
-    """A jitted function doing ``length`` updates of every run; returns per-run mean infos."""
+    """A jitted function doing ``length`` updates of every run; returns per-run mean infos.
+
+    Cached, so every job in a process shares one jit (and its compilation cache) per signature.
+    """
 
     def one_run(agent, key, data):
         def step(carry, _):
@@ -113,7 +118,7 @@ def train(
     logger = MetricsLogger(workdir, runs, start_step=step)
     evaluator = Evaluator(dataset.make_env, len(runs), config.eval_episodes) if dataset.make_env else None
     last_info: dict[str, np.ndarray] = {}
-    chunks: dict[tuple, Any] = {}
+    timed_signatures: set[tuple] = set()
     train_seconds, trained_steps = 0.0, 0
     wall_start = time.time()
     bar = tqdm(total=total, initial=step, disable=not progress, unit="step", dynamic_ncols=True)
@@ -132,13 +137,13 @@ def train(
         length = min(config.log_interval - step % config.log_interval, phase_end - step, limit - step)
         batch_size = phase.batch_size or config.batch_size
         signature = (phase.update, batch_size, length)
-        if signature not in chunks:  # compiled ahead so updates/s measures training, not XLA
-            chunks[signature] = make_chunk(*signature).lower(agents, data_keys, data).compile()
         start = time.time()
-        agents, data_keys, info = chunks[signature](agents, data_keys, data)
+        agents, data_keys, info = make_chunk(*signature)(agents, data_keys, data)
         last_info = jax.tree.map(np.asarray, info)  # blocks: the chunk is done
-        train_seconds += time.time() - start
-        trained_steps += length
+        if signature in timed_signatures:  # a signature's first chunk compiles: not timed
+            train_seconds += time.time() - start
+            trained_steps += length
+        timed_signatures.add(signature)
         step += length
         bar.update(length)
         logger.log(step, last_info, phase.name)
@@ -163,7 +168,7 @@ def train(
         "steps": total,
         "num_devices": sharding.num_devices,
         "wall_time_s": time.time() - wall_start,
-        "updates_per_s": trained_steps / max(train_seconds, 1e-9),
+        "updates_per_s": trained_steps / train_seconds if train_seconds else None,
         "runs": [
             {
                 "run": run.index,

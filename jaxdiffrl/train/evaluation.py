@@ -24,7 +24,6 @@ class Evaluator:
     def __init__(self, make_env: Callable[[], gym.Env], num_runs: int, episodes: int):
         self.num_runs, self.episodes = num_runs, episodes
         self.envs = gym.vector.SyncVectorEnv([make_env for _ in range(num_runs * episodes)])
-        self._act = jax.jit(jax.vmap(lambda agent, obs, key: agent.sample_actions(obs, key)))
 
     def evaluate(self, agents, seeds: Sequence[int], step: int) -> np.ndarray:
         """Runs one episode per env and returns the undiscounted returns, shape (runs, episodes)."""
@@ -37,7 +36,7 @@ class Evaluator:
         while active.any():
             keys, action_keys = _split(keys)
             obs = np.asarray(observations, np.float32).reshape(R, E, -1)
-            actions = np.asarray(self._act(agents, obs, action_keys)).reshape(R * E, -1)
+            actions = np.asarray(_act(agents, obs, action_keys)).reshape(R * E, -1)
             observations, rewards, terminated, truncated, _ = self.envs.step(actions)
             returns += np.where(active, rewards, 0.0)
             active &= ~(terminated | truncated)
@@ -47,6 +46,7 @@ class Evaluator:
         self.envs.close()
 
 
+_act = jax.jit(jax.vmap(lambda agent, obs, key: agent.sample_actions(obs, key)))
 _split_all = jax.jit(jax.vmap(lambda k: tuple(jax.random.split(k))))
 
 
