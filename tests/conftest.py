@@ -7,10 +7,15 @@ session folder, so no test reads or writes ``~/.minari``. ``tiny_maze_dataset`` 
 """
 
 import os
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["JAX_PLATFORMS"] = "cpu"
 os.environ["MUJOCO_GL"] = "egl"
+# Compiling dominates this suite's time on a CPU; share compiled programs between xdist workers,
+# launch-script subprocesses and later runs.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), "jaxdiffrl-jax-cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 
 import pytest  # noqa: E402
 

@@ -10,6 +10,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import ml_collections
 from absl import app, flags, logging
@@ -46,12 +48,18 @@ def define_config(default: str):
         sys.exit(f"error: {_explain_flag_error(sys.argv, error, default)}")
 
 
-def launch(agent_cls, config_flag) -> None:
-    """``app.run`` of ``run(agent_cls, config)``: the whole body of a launch script."""
+def launch(agent_cls, config_flag, then: Callable[[Any, dict], None] | None = None) -> None:
+    """``app.run`` of ``run(agent_cls, config)``: the whole body of a launch script.
+
+    ``then(config, results)`` runs after a completed training job (results hold ``workdir``):
+    online fine-tuning, model-selection reports.
+    """
 
     def main(_):
         logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint step at INFO
-        run(agent_cls, config_flag.value)
+        results = run(agent_cls, config_flag.value)
+        if then is not None and results:
+            then(config_flag.value, results)
 
     app.run(main, flags_parser=_parse_flags)
 
@@ -171,8 +179,10 @@ def run(agent_cls, config) -> dict:
             f"(return {entry['return']:.2f})"
         )
     if results:
+        speed = results["updates_per_s"]
         print(
-            f"updates/s {results['updates_per_s']:.0f}; wall time {results['wall_time_s']:.0f} s; "
-            f"results in {os.path.join(workdir, 'results.json')}"
+            f"updates/s {f'{speed:.0f}' if speed else 'n/a (every chunk compiled)'}; "
+            f"wall time {results['wall_time_s']:.0f} s; results in {os.path.join(workdir, 'results.json')}"
         )
+        results["workdir"] = workdir
     return results

@@ -1,0 +1,31 @@
+"""ACD / ACD-F / ACG on the PointMaze (D4RL maze2d-style) datasets, CPU-sized (minutes per run).
+
+Not in the paper. IQL's τ = 0.7 and critic 2×256, ω = 3, p = 0.1; 10k steps of critic and actor
+together (Algorithm 1), an LN-ResNet of width 64, actor batch 256, ACD-F with N = 16 (3 seeds ≈ 8 min
+on 2 busy CPU cores). Argument ``DATASET[,variant=acd|acd-f|acg]`` (ACG: launch/train_acg.py).
+"""
+
+from jaxdiffrl.agents.acd import paper_config
+from jaxdiffrl.agents.idql import parse_config_arg
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.domains import iql_data_config
+
+
+def get_config(arg: str = "pointmaze-umaze"):
+    dataset, options = parse_config_arg(arg, {"variant": "acd"})
+    agent = paper_config("maze", options["variant"])
+    agent.diffusion.resnet_width = 64
+    agent.actor_batch_size = 256
+    if options["variant"] == "acd-f":
+        agent.filter_samples = 16
+    return base_config(
+        options["variant"],
+        dataset,
+        agent,
+        iql_data_config("maze"),
+        max_steps=10_000,
+        log_interval=1_000,
+        eval_interval=5_000,
+        checkpoint_interval=5_000,
+        eval_episodes=10,
+    )

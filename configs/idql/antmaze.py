@@ -1,0 +1,30 @@
+"""IDQL on D4RL AntMaze (Minari ``D4RL/antmaze/*``), IDQL Appendix E; rewards r − 1.
+
+Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]``:
+- ``setting=A`` (the paper's "-A", default): critic 1.5M + actor 3M steps, N = 32;
+  ``setting=1`` ("-1"): critic 1M + actor 2M, N = 64.
+- ``loss``: expectile τ 0.9, quantile τ 0.8 or exponential α 0.5.
+Online fine-tuning (Table 3): ``--config.online.enabled=True --config.online.mode=max|implicit``
+after the "-1" pre-training budget (``setting=1``).
+"""
+
+from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config, parse_config_arg
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.domains import iql_data_config
+from jaxdiffrl.train.online import default_online_config
+
+
+def get_config(arg: str = "D4RL/antmaze/umaze-v1"):
+    dataset, options = parse_config_arg(arg, {"setting": "A", "loss": "expectile"})
+    return base_config(
+        "idql",
+        dataset,
+        paper_config("antmaze", options["setting"], options["loss"]),
+        iql_data_config("antmaze"),
+        max_steps=PAPER_TOTAL_STEPS[options["setting"]],
+        log_interval=5_000,
+        eval_interval=500_000,
+        checkpoint_interval=250_000,
+        eval_episodes=100,
+        online=default_online_config(),
+    )

@@ -1,0 +1,30 @@
+"""IDQL on D4RL locomotion (hopper, halfcheetah, walker2d; Minari ``mujoco/*``), IDQL Appendix E.
+
+Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]``:
+- ``setting=A`` (the paper's "-A", default): critic 1.5M + actor 3M steps, N = 128;
+  ``setting=1`` ("-1", one hyperparameter per domain): critic 1M + actor 2M, N = 64.
+- ``loss``: the critic's value loss, with its paper level (expectile τ 0.7, quantile τ 0.6,
+  exponential α 1.0).
+e.g. ``--config=configs/idql/locomotion.py:mujoco/hopper/medium-v0,setting=1``.
+"""
+
+from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config, parse_config_arg
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.domains import iql_data_config
+from jaxdiffrl.train.online import default_online_config
+
+
+def get_config(arg: str = "mujoco/hopper/medium-v0"):
+    dataset, options = parse_config_arg(arg, {"setting": "A", "loss": "expectile"})
+    return base_config(
+        "idql",
+        dataset,
+        paper_config("locomotion", options["setting"], options["loss"]),
+        iql_data_config("locomotion"),
+        max_steps=PAPER_TOTAL_STEPS[options["setting"]],
+        log_interval=5_000,
+        eval_interval=250_000,
+        checkpoint_interval=250_000,
+        eval_episodes=10,
+        online=default_online_config(),
+    )

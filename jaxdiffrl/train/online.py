@@ -1,0 +1,308 @@
+"""Online fine-tuning after offline training (IDQL's Table 3), vmapped over runs like the engine.
+
+Every run keeps a device-resident ring buffer seeded with the offline dataset and acts in its own
+copy of the environment (one gymnasium vector env holds every run's copy). Each env step is one
+jitted, vmapped call: store each run's last transition, take the agent's update steps on batches
+drawn from its buffer, and pick its next exploration action.
+
+An agent supports fine-tuning with two methods:
+- ``online_mode(config) -> OnlineMode`` (staticmethod): the method that explores and the updates
+  (method, count per env step, batch size) of ``config.online.mode``;
+- ``start_online(config) -> Agent``: whatever must change before fine-tuning (optimiser resets).
+
+Metrics continue the offline run's step axis (offline ``max_steps`` + env steps) in the same
+metrics.jsonl / TensorBoard files, under ``online/train/...``, ``online/rollout/...`` and
+``online/eval/...`` (offline: ``train/...``, ``eval/...``); ``results.json`` gains an ``online`` entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import flax.struct
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from tqdm.auto import tqdm
+
+from jaxdiffrl.data.conventions import apply_conventions
+from jaxdiffrl.data.dataset import OfflineDataset, validate
+from jaxdiffrl.data.registry import load_dataset
+from jaxdiffrl.train.checkpointing import Checkpointer
+from jaxdiffrl.train.engine import run_keys
+from jaxdiffrl.train.evaluation import Evaluator, eval_seed
+from jaxdiffrl.train.logging import MetricsLogger
+from jaxdiffrl.train.runs import Run, stack_hparams
+from jaxdiffrl.train.sharding import RunSharding
+
+ENV_RESET, ACTION_NOISE = 2, 3  # eval_seed purposes (evaluation uses 0 and 1)
+
+
+def default_online_config(**overrides) -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict(
+        {
+            "enabled": False,
+            "steps": 1_000_000,  # env steps (one per run per step)
+            "mode": "max",  # agent-specific; IDQL: max | implicit
+            "log_interval": 1_000,
+            "eval_interval": 50_000,
+            "buffer_size": 0,  # 0: dataset size + steps (nothing is overwritten)
+            "actor_lr": 3e-4,  # constant; for agents that fine-tune their actor
+        }
+    )
+    config.update(overrides)
+    return config
+
+
+@dataclass(frozen=True)
+class OnlineUpdate:
+    """``per_env_step`` calls of the agent method ``update`` on replay batches of ``batch_size``."""
+
+    update: str
+    per_env_step: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class OnlineMode:
+    """``act``: the agent method (observations, rng) → actions that explores; then the updates."""
+
+    act: str
+    updates: tuple[OnlineUpdate, ...]
+
+
+class ReplayBuffer(flax.struct.PyTreeNode):
+    """A fixed-capacity ring buffer of transitions on the device; the oldest rows are overwritten."""
+
+    data: dict[str, jax.Array]
+    size: jax.Array
+    cursor: jax.Array
+
+    @classmethod
+    def seeded(cls, arrays: dict[str, np.ndarray], capacity: int) -> ReplayBuffer:
+        """A buffer of ``capacity`` rows holding ``arrays`` (the offline dataset) first."""
+        count = len(arrays["rewards"])
+        if capacity < count:
+            raise ValueError(f"online.buffer_size={capacity} cannot hold the {count} offline transitions.")
+        data = {}
+        for name, values in arrays.items():
+            values = np.asarray(values, np.float32)
+            data[name] = jnp.zeros((capacity, *values.shape[1:]), jnp.float32).at[:count].set(values)
+        return cls(data, jnp.asarray(count, jnp.int32), jnp.asarray(count % capacity, jnp.int32))
+
+    @property
+    def capacity(self) -> int:
+        return next(iter(self.data.values())).shape[0]
+
+    def add(self, transition: dict[str, jax.Array]) -> ReplayBuffer:
+        data = {k: v.at[self.cursor].set(jnp.asarray(transition[k], v.dtype)) for k, v in self.data.items()}
+        return self.replace(
+            data=data,
+            size=jnp.minimum(self.size + 1, self.capacity),
+            cursor=(self.cursor + 1) % self.capacity,
+        )
+
+    def sample(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
+        indices = jax.random.randint(rng, (batch_size,), 0, self.size)
+        return jax.tree.map(lambda x: x[indices], self.data)
+
+
+def reward_convention(raw: np.ndarray, converted: np.ndarray) -> tuple[float, float]:
+    """(scale, offset) with converted = scale·raw + offset: the data conventions are affine maps of
+    the reward, recovered here so that online rewards are treated as the dataset's were."""
+    raw, converted = np.asarray(raw, np.float64), np.asarray(converted, np.float64)
+    scale = 1.0 if np.ptp(raw) == 0 else float(np.polyfit(raw, converted, 1)[0])
+    offset = float(np.mean(converted - scale * raw))
+    if np.max(np.abs(scale * raw + offset - converted)) > 1e-3 * (1.0 + np.max(np.abs(converted))):
+        raise ValueError("The configured reward convention is not affine; online rewards cannot follow it.")
+    return scale, offset
+
+
+def runs_of(results: dict[str, Any]) -> list[Run]:
+    """The runs of a finished offline job, from its results."""
+    return [Run(r["run"], r["seed"], r["hparams"]) for r in results["runs"]]
+
+
+def _explore(mode: OnlineMode):
+    def explore(agent, key, observation):
+        key, act_key = jax.random.split(key)
+        return key, getattr(agent, mode.act)(observation[None], act_key)[0]
+
+    return explore
+
+
+def make_online_step(mode: OnlineMode):
+    """The jitted, vmapped env-step update: store, learn, act. The buffers are donated."""
+    explore = _explore(mode)
+
+    def one_run(agent, buffer, key, transition, observation):
+        buffer = buffer.add(transition)
+        infos = {}
+        for update in mode.updates:
+            for _ in range(update.per_env_step):
+                key, batch_key = jax.random.split(key)
+                agent, info = getattr(agent, update.update)(buffer.sample(batch_key, update.batch_size))
+                infos.update(info)
+        key, action = explore(agent, key, observation)
+        return agent, buffer, key, action, infos
+
+    return jax.jit(jax.vmap(one_run), donate_argnums=(1,))
+
+
+def restore_offline_agents(
+    agent_cls, config, dataset: OfflineDataset, runs: Sequence[Run], workdir: str, sharding: RunSharding
+):
+    """The agents of the finished offline job in ``workdir`` (its checkpoint at ``max_steps``)."""
+    checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
+    if checkpointer.latest_step() != config.max_steps:
+        raise ValueError(
+            f"Online fine-tuning needs the offline checkpoint at step {config.max_steps} in {workdir}; "
+            f"the latest there is {checkpointer.latest_step()}."
+        )
+    init_keys, data_keys = run_keys([r.seed for r in runs])
+    observation, action = jnp.asarray(dataset.observations[:1]), jnp.asarray(dataset.actions[:1])
+    create = jax.vmap(lambda key, hparams: agent_cls.create(key, observation, action, config, hparams))
+    shapes = {"agents": jax.eval_shape(create, init_keys, stack_hparams(runs)), "data_keys": data_keys}
+    target = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding.runs), shapes)
+    restored = checkpointer.restore(config.max_steps, target)
+    checkpointer.close()
+    return restored["agents"]
+
+
+def _final_observations(observations: np.ndarray, infos: dict) -> np.ndarray:
+    """s′ of each env's last step. With SAME_STEP autoreset a finished episode's last observation is
+    in ``infos["final_obs"]`` and ``observations`` already holds the next episode's first one."""
+    final = np.array(observations, np.float32)
+    for i in np.flatnonzero(infos.get("_final_obs", np.zeros(len(final), bool))):
+        final[i] = infos["final_obs"][i]
+    return final
+
+
+def finetune(
+    agent_cls,
+    config: ml_collections.ConfigDict,
+    runs: Sequence[Run],
+    workdir: str,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Fine-tunes the offline job's agents for ``config.online.steps`` env steps; returns the results
+    (also written under ``online`` in ``workdir/results.json``)."""
+    online = config.online
+    for name in ("steps", "log_interval", "eval_interval"):
+        if online[name] <= 0:
+            raise ValueError(f"config.online.{name} must be positive, got {online[name]}.")
+    raw = validate(load_dataset(config.dataset))
+    dataset = apply_conventions(raw, config.data)
+    if dataset.make_env is None:
+        raise ValueError(f"Dataset {dataset.name!r} has no environment to fine-tune in.")
+    reward_scale, reward_offset = reward_convention(raw.rewards, dataset.rewards)
+    seeds, num_runs, offline_steps = [r.seed for r in runs], len(runs), config.max_steps
+
+    sharding = RunSharding(num_runs)
+    agents = restore_offline_agents(agent_cls, config, dataset, runs, workdir, sharding)
+    agents = jax.jit(jax.vmap(lambda agent: agent.start_online(config)))(agents)
+    buffer = ReplayBuffer.seeded(dataset.arrays(), online.buffer_size or dataset.size + online.steps)
+    buffers = sharding.shard_runs(jax.tree.map(lambda x: jnp.broadcast_to(x, (num_runs, *x.shape)), buffer))
+    keys = sharding.shard_runs(
+        jnp.stack([jax.random.PRNGKey(eval_seed(s, offline_steps, ACTION_NOISE)) for s in seeds])
+    )
+    mode = agent_cls.online_mode(config)
+    step_fn = make_online_step(mode)
+    explore = jax.jit(jax.vmap(_explore(mode)))
+
+    envs = gym.vector.SyncVectorEnv(
+        [dataset.make_env] * num_runs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+    )
+    evaluator = Evaluator(dataset.make_env, num_runs, config.eval_episodes)
+    logger = MetricsLogger(workdir, runs, start_step=offline_steps)
+    observations, _ = envs.reset(seed=[eval_seed(s, offline_steps, ENV_RESET) for s in seeds])
+    keys, actions = explore(agents, keys, jnp.asarray(observations, jnp.float32))
+    episode_returns = np.zeros(num_runs)
+    finished: list[list[float]] = [[] for _ in runs]
+    info_sums: dict[str, np.ndarray] = {}
+    history: list[dict[str, Any]] = []
+    bar = tqdm(total=online.steps, disable=not progress, unit="env step", dynamic_ncols=True)
+
+    for step in range(1, online.steps + 1):
+        actions = np.asarray(actions)
+        next_observations, rewards, terminated, truncated, infos = envs.step(actions)
+        transition = {
+            "observations": observations,
+            "actions": actions,
+            "rewards": reward_scale * rewards + reward_offset,
+            "next_observations": _final_observations(next_observations, infos),
+            "masks": 1.0 - terminated,  # bootstrap through time limits
+            "dones": terminated | truncated,
+        }
+        transition = {k: jnp.asarray(v, jnp.float32) for k, v in transition.items()}
+        agents, buffers, keys, actions, info = step_fn(
+            agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32)
+        )
+        for name, values in info.items():
+            info_sums[name] = info_sums.get(name, 0.0) + np.asarray(values)
+        episode_returns += rewards
+        for i in np.flatnonzero(terminated | truncated):
+            finished[i].append(float(episode_returns[i]))
+            episode_returns[i] = 0.0
+        observations = next_observations
+        bar.update(1)
+
+        at = offline_steps + step
+        if step % online.log_interval == 0 or step == online.steps:
+            count = online.log_interval if step % online.log_interval == 0 else step % online.log_interval
+            logger.log(at, {k: v / count for k, v in info_sums.items()}, "online/train")
+            info_sums = {}
+            if any(finished):
+                episode_means = np.array([np.mean(f) if f else np.nan for f in finished])
+                rollout = {"return": episode_means, "episodes": np.array([len(f) for f in finished])}
+                logger.log(at, rollout, "online/rollout")
+                finished = [[] for _ in runs]
+        if step % online.eval_interval == 0 or step == online.steps:
+            returns = evaluator.evaluate(agents, seeds, at)
+            scores = dataset.normalized_score(returns) if dataset.ref_max_score is not None else returns
+            metrics = {"return": returns.mean(1), "normalized_score": scores.mean(1)}
+            logger.log(at, metrics, "online/eval")
+            history.append({"env_steps": step, **{k: v.tolist() for k, v in metrics.items()}})
+            bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
+    bar.close()
+    envs.close()
+    evaluator.close()
+    logger.close()
+    checkpointer = Checkpointer(os.path.join(workdir, "online"), config.get("checkpoints_to_keep", 2))
+    checkpointer.save(online.steps, {"agents": agents})
+    checkpointer.close()
+    return _write_results(workdir, online, runs, history)
+
+
+def _write_results(
+    workdir: str, online, runs: Sequence[Run], history: list[dict[str, Any]]
+) -> dict[str, Any]:
+    path = os.path.join(workdir, "results.json")
+    results = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+    results["online"] = {
+        "mode": online.mode,
+        "env_steps": online.steps,
+        "runs": [
+            {
+                "run": run.index,
+                "seed": run.seed,
+                "normalized_score": history[-1]["normalized_score"][run.index],
+                "return": history[-1]["return"][run.index],
+            }
+            for run in runs
+        ],
+        "eval_history": history,
+    }
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    return results["online"]
