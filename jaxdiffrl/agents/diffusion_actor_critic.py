@@ -1,0 +1,51 @@
+"""Pieces shared by the diffusion actor-critic agents (Diffusion-QL, DAC).
+
+A Q-ensemble over (s, a) or over (s, candidate actions), the delayed EMA schedule of their target
+policies (the reference codes average the actor into its target every few steps once a warm-up
+is over), and the choice of one action among sampled candidates by their Q-values.
+"""
+
+import functools
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+
+from jaxdiffrl.agents.optimization import ema
+from jaxdiffrl.networks import Ensemble, StateActionValue, activation_by_name
+
+SELECTIONS = ("argmax", "softmax")
+
+
+def q_ensemble(num: int, hidden_dims: Sequence[int], activation: str) -> Ensemble:
+    """``num`` independent Q(s, a) MLPs evaluated together → (num, ...)."""
+    net = functools.partial(StateActionValue, tuple(hidden_dims), activation_by_name(activation))
+    return Ensemble(net, num)
+
+
+def candidate_q_values(apply_fn, params, observations: jnp.ndarray, candidates: jnp.ndarray) -> jnp.ndarray:
+    """Q-values of N candidate actions per state: observations (B, o), candidates (B, N, d) → (H, B, N)."""
+    repeated = jnp.broadcast_to(observations[:, None, :], (*candidates.shape[:2], observations.shape[-1]))
+    return apply_fn(params, repeated, candidates)
+
+
+def delayed_ema(params, target_params, rate: float, step: jax.Array, every: int, start: int):
+    """Polyak-averages ``params`` into the target when ``step`` is a multiple of ``every`` and at least
+    ``start``; otherwise returns the target unchanged."""
+    due = (step % every == 0) & (step >= start)
+    averaged = ema(params, target_params, rate)
+    return jax.tree.map(lambda new, old: jnp.where(due, new, old), averaged, target_params)
+
+
+def select_by_value(
+    candidates: jnp.ndarray, values: jnp.ndarray, rng: jax.Array, selection: str
+) -> jnp.ndarray:
+    """One action per state from candidates (B, N, d) scored by values (B, N): the highest-valued one
+    (``argmax``), or one drawn with probabilities softmax(values) (``softmax``)."""
+    if selection == "argmax":
+        index = jnp.argmax(values, axis=-1)
+    elif selection == "softmax":
+        index = jax.random.categorical(rng, values, axis=-1)
+    else:
+        raise ValueError(f"Unknown action selection {selection!r}; choose one of {SELECTIONS}.")
+    return jnp.take_along_axis(candidates, index[:, None, None], axis=1)[:, 0]

@@ -1,0 +1,192 @@
+"""Diffusion-QL (Wang et al., 2023): a diffusion policy regularised by its own ε-loss and pushed
+up a twin-Q critic through the whole reverse chain.
+
+- Actor: ``DiffusionPolicy`` (ε-MLP 3×256 mish, sinusoidal time, T = 5, vp schedule).
+  L = L_d − α E[Q(s, a⁰)], a⁰ sampled by the reparameterised chain, so the Q-gradient reaches the
+  parameters through every one of the T steps; α = η / E|Q| with the normaliser stop-gradiented.
+  ``q_head='random'`` (reference code) takes Q from one head drawn per update and normalises by
+  the other head's E|Q|; ``'min'`` uses min_i Q_i for both. L_d is the mean over action dimensions
+  (the reference code's mse), i.e. the core's summed ``epsilon_loss`` divided by action_dim.
+  η = 0 is BC-Diffusion.
+- Critic: twin Q 3×256 mish, y = r + γ m min_i Q̄_i(s′, a′), a′ from the EMA target policy through
+  its chain. Max-Q backup (CQL): 10 a′ per s′, ``max_q_order='max_of_min'`` takes the max over
+  samples of min_i Q̄_i; ``'min_of_max'`` (both reference codes) the min over heads of per-head maxima.
+- Targets: the critic is averaged every step (rate τ); the policy every ``actor_target_every``
+  steps from step ``actor_target_start`` on (the reference code's 5 and 1000).
+- Acting: ``eval_candidates`` actions from the online policy, one picked by softmax over the
+  target critic's min_i Q̄_i (reference code) or by argmax.
+Both optimisers are Adam with optional cosine decay to 0 over the run and global-norm clipping.
+"""
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+from flax.training.train_state import TrainState
+
+from jaxdiffrl.agents.diffusion_actor_critic import (
+    candidate_q_values,
+    delayed_ema,
+    q_ensemble,
+    select_by_value,
+)
+from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
+from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
+from jaxdiffrl.train.phases import single_phase
+
+EPS = 1e-6  # keeps α finite when E|Q| is 0 (e.g. η = 0 with an untrained critic)
+MAX_Q_ORDERS = ("max_of_min", "min_of_max")
+Q_HEADS = ("random", "min")
+
+
+def default_config() -> ml_collections.ConfigDict:
+    return ml_collections.ConfigDict(
+        {
+            "diffusion": default_diffusion_config(),
+            "critic_hidden_dims": (256, 256, 256),
+            "critic_activation": "mish",
+            "actor_lr": 3e-4,
+            "critic_lr": 3e-4,
+            "lr_decay": True,  # cosine to 0 over max_steps (reference code's --lr_decay)
+            "grad_clip": 1.0,  # global gradient norm of both networks; 0 disables
+            "discount": 0.99,
+            "tau": 0.005,
+            "actor_target_every": 5,
+            "actor_target_start": 1000,
+            "q_head": "random",  # random | min
+            "max_q_backup": False,
+            "max_q_samples": 10,
+            "max_q_order": "max_of_min",  # max_of_min | min_of_max
+            "eval_candidates": 50,
+            "eval_selection": "softmax",  # softmax | argmax
+            "hparams": {"eta": 1.0},
+        }
+    )
+
+
+class DiffusionQLAgent(flax.struct.PyTreeNode):
+    rng: jax.Array
+    actor: TrainState
+    target_actor_params: dict
+    critic: TrainState
+    target_critic_params: dict
+    step: jax.Array
+    hparams: dict
+    policy: DiffusionPolicy
+    config: ml_collections.FrozenConfigDict = flax.struct.field(pytree_node=False)
+
+    @staticmethod
+    def phases(config: ml_collections.ConfigDict):
+        return single_phase(config.max_steps)
+
+    @classmethod
+    def create(
+        cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
+    ) -> "DiffusionQLAgent":
+        agent_config = config.agent
+        if agent_config.q_head not in Q_HEADS:
+            raise ValueError(f"Unknown agent.q_head {agent_config.q_head!r}; choose one of {Q_HEADS}.")
+        if agent_config.max_q_order not in MAX_Q_ORDERS:
+            raise ValueError(
+                f"Unknown agent.max_q_order {agent_config.max_q_order!r}; choose one of {MAX_Q_ORDERS}."
+            )
+        rng, actor_key, critic_key = jax.random.split(rng, 3)
+        decay_steps = config.max_steps if agent_config.lr_decay else None
+        grad_clip = agent_config.grad_clip or None
+        policy = DiffusionPolicy.from_config(agent_config.diffusion, actions.shape[-1])
+        actor_params = policy.init(actor_key, observations)
+        critic_net = q_ensemble(2, agent_config.critic_hidden_dims, agent_config.critic_activation)
+        critic_params = critic_net.init(critic_key, observations, actions)
+        return cls(
+            rng=rng,
+            actor=new_train_state(
+                policy.net,
+                actor_params,
+                make_optimizer(agent_config.actor_lr, decay_steps=decay_steps, grad_clip=grad_clip),
+            ),
+            target_actor_params=jax.tree.map(jnp.copy, actor_params),
+            critic=new_train_state(
+                critic_net,
+                critic_params,
+                make_optimizer(agent_config.critic_lr, decay_steps=decay_steps, grad_clip=grad_clip),
+            ),
+            target_critic_params=jax.tree.map(jnp.copy, critic_params),
+            step=jnp.zeros((), jnp.int32),
+            hparams=hparams,
+            policy=policy,
+            config=ml_collections.FrozenConfigDict(agent_config),
+        )
+
+    def critic_target(self, batch: dict, rng: jax.Array) -> jnp.ndarray:
+        """y = r + γ m Q̄(s′, a′) with a′ from the target policy (max-Q backup over samples if set)."""
+        samples = self.config.max_q_samples if self.config.max_q_backup else 1
+        next_obs = batch["next_observations"]
+        next_actions = self.policy.sample_candidates(self.target_actor_params, next_obs, rng, samples)
+        qs = candidate_q_values(self.critic.apply_fn, self.target_critic_params, next_obs, next_actions)
+        if self.config.max_q_order == "max_of_min":
+            next_q = qs.min(axis=0).max(axis=-1)
+        else:
+            next_q = qs.max(axis=-1).min(axis=0)
+        return batch["rewards"] + self.config.discount * batch["masks"] * next_q
+
+    def q_loss(self, actor_params, observations: jnp.ndarray, rng: jax.Array) -> tuple[jnp.ndarray, dict]:
+        """−α E[Q(s, a⁰)], a⁰ from the reparameterised chain; differentiable w.r.t. ``actor_params``."""
+        sample_key, head_key = jax.random.split(rng)
+        actions = self.policy.sample(actor_params, observations, sample_key)
+        qs = self.critic.apply_fn(self.critic.params, observations, actions)
+        if self.config.q_head == "random":
+            head = jax.random.bernoulli(head_key).astype(jnp.int32)
+            q, normaliser = qs[head], qs[1 - head]
+        else:
+            q = normaliser = qs.min(axis=0)
+        alpha = self.hparams["eta"] / (jax.lax.stop_gradient(jnp.abs(normaliser).mean()) + EPS)
+        loss = -alpha * q.mean()
+        return loss, {"q_loss": loss, "alpha": alpha, "policy_q": q.mean()}
+
+    def actor_loss(self, actor_params, batch: dict, rng: jax.Array) -> tuple[jnp.ndarray, dict]:
+        """L_d + L_q; L_d averaged over action dimensions as the reference code's mse."""
+        bc_key, q_key = jax.random.split(rng)
+        bc_loss = self.policy.loss(actor_params, batch["observations"], batch["actions"], bc_key).mean()
+        bc_loss = bc_loss / self.policy.action_dim
+        q_loss, info = self.q_loss(actor_params, batch["observations"], q_key)
+        return bc_loss + q_loss, {**info, "bc_loss": bc_loss, "actor_loss": bc_loss + q_loss}
+
+    def update(self, batch: dict) -> tuple["DiffusionQLAgent", dict]:
+        rng, target_key, actor_key = jax.random.split(self.rng, 3)
+        target = self.critic_target(batch, target_key)
+
+        def critic_loss_fn(params):
+            qs = self.critic.apply_fn(params, batch["observations"], batch["actions"])
+            loss = jnp.square(qs - target).mean(axis=1).sum()
+            return loss, {"critic_loss": loss, "q": qs.mean(), "target_q": target.mean()}
+
+        critic_grads, critic_info = jax.grad(critic_loss_fn, has_aux=True)(self.critic.params)
+        agent = self.replace(critic=self.critic.apply_gradients(grads=critic_grads))
+        actor_grads, actor_info = jax.grad(agent.actor_loss, has_aux=True)(
+            self.actor.params, batch, actor_key
+        )
+        actor = self.actor.apply_gradients(grads=actor_grads)
+        config = self.config
+        agent = agent.replace(
+            rng=rng,
+            actor=actor,
+            target_actor_params=delayed_ema(
+                actor.params,
+                self.target_actor_params,
+                config.tau,
+                self.step,
+                config.actor_target_every,
+                config.actor_target_start,
+            ),
+            target_critic_params=ema(agent.critic.params, self.target_critic_params, config.tau),
+            step=self.step + 1,
+        )
+        return agent, {**critic_info, **actor_info}
+
+    def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
+        sample_key, select_key = jax.random.split(rng)
+        candidates = self.policy.sample_candidates(
+            self.actor.params, observations, sample_key, self.config.eval_candidates
+        )
+        qs = candidate_q_values(self.critic.apply_fn, self.target_critic_params, observations, candidates)
+        return select_by_value(candidates, qs.min(axis=0), select_key, self.config.eval_selection)
