@@ -1,7 +1,7 @@
 """ACD / ACD-F / ACG on the PointMaze (D4RL maze2d-style) datasets, CPU-sized (minutes per run).
 
-Not in the paper. IQL's τ = 0.7 and critic 2×256, ω = 3, p = 0.1; 10k steps of critic and actor
-together (Algorithm 1), an LN-ResNet of width 64, actor batch 256, ACD-F with N = 16 (3 seeds ≈ 8 min
+Not in the paper. IQL's τ = 0.7 and critic 2×256, ω = 3, p = 0.1; 24k steps of critic and actor
+together (Algorithm 1; IDQL's maze budget), an LN-ResNet of width 64, actor batch 256, ACD-F with N = 16 (3 seeds ≈ 8 min
 on 2 busy CPU cores). Argument ``DATASET[,variant=acd|acd-f|acg]`` (ACG: launch/train_acg.py).
 """
 
@@ -23,9 +23,9 @@ def get_config(arg: str = "pointmaze-umaze"):
         dataset,
         agent,
         iql_data_config("maze"),
-        max_steps=10_000,
+        max_steps=24_000,
         log_interval=1_000,
-        eval_interval=5_000,
-        checkpoint_interval=5_000,
+        eval_interval=12_000,
+        checkpoint_interval=12_000,
         eval_episodes=10,
     )
