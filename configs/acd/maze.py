@@ -1,8 +1,8 @@
 """ACD / ACD-F / ACG on the PointMaze (D4RL maze2d-style) datasets, CPU-sized (minutes per run).
 
 Not in the paper. IQL's τ = 0.7 and critic 2×256, ω = 3, p = 0.1; 24k steps of critic and actor
-together (Algorithm 1; IDQL's maze budget), an LN-ResNet of width 64, actor batch 256, ACD-F with N = 16 (3 seeds ≈ 8 min
-on 2 busy CPU cores). Argument ``DATASET[,variant=acd|acd-f|acg]`` (ACG: launch/train_acg.py).
+together (Algorithm 1; IDQL's maze budget), an LN-ResNet of width 64, actor batch 256, ACD-F with
+N = 16. Argument ``DATASET[,variant=acd|acd-f|acg]`` (ACG: launch/train_acg.py).
 """
 
 from jaxdiffrl.agents.acd import paper_config
