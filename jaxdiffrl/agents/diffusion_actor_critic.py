@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxdiffrl.agents.optimization import ema
+from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
+from jaxdiffrl.diffusion.policy import DiffusionPolicy
 from jaxdiffrl.networks import Ensemble, StateActionValue, activation_by_name
 
 SELECTIONS = ("argmax", "softmax")
@@ -21,6 +22,40 @@ def q_ensemble(num: int, hidden_dims: Sequence[int], activation: str) -> Ensembl
     """``num`` independent Q(s, a) MLPs evaluated together → (num, ...)."""
     net = functools.partial(StateActionValue, tuple(hidden_dims), activation_by_name(activation))
     return Ensemble(net, num)
+
+
+def create_actor_critic(
+    actor_key: jax.Array,
+    critic_key: jax.Array,
+    observations: jnp.ndarray,
+    actions: jnp.ndarray,
+    agent_config,
+    num_critics: int,
+    max_steps: int,
+) -> dict:
+    """The fields both agents share: diffusion actor and Q-ensemble TrainStates (Adam, optional cosine
+    decay over ``max_steps`` and grad-norm clipping), their EMA targets (copies), and the policy."""
+    decay_steps = max_steps if agent_config.lr_decay else None
+    grad_clip = agent_config.grad_clip or None
+    policy = DiffusionPolicy.from_config(agent_config.diffusion, actions.shape[-1])
+    actor_params = policy.init(actor_key, observations)
+    critic_net = q_ensemble(num_critics, agent_config.critic_hidden_dims, agent_config.critic_activation)
+    critic_params = critic_net.init(critic_key, observations, actions)
+    return {
+        "actor": new_train_state(
+            policy.net,
+            actor_params,
+            make_optimizer(agent_config.actor_lr, decay_steps=decay_steps, grad_clip=grad_clip),
+        ),
+        "target_actor_params": jax.tree.map(jnp.copy, actor_params),
+        "critic": new_train_state(
+            critic_net,
+            critic_params,
+            make_optimizer(agent_config.critic_lr, decay_steps=decay_steps, grad_clip=grad_clip),
+        ),
+        "target_critic_params": jax.tree.map(jnp.copy, critic_params),
+        "policy": policy,
+    }
 
 
 def candidate_q_values(apply_fn, params, observations: jnp.ndarray, candidates: jnp.ndarray) -> jnp.ndarray:

@@ -26,11 +26,11 @@ from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents.diffusion_actor_critic import (
     candidate_q_values,
+    create_actor_critic,
     delayed_ema,
-    q_ensemble,
     select_by_value,
 )
-from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
+from jaxdiffrl.agents.optimization import ema
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
 from jaxdiffrl.train.phases import single_phase
 
@@ -91,29 +91,13 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
                 f"Unknown agent.max_q_order {agent_config.max_q_order!r}; choose one of {MAX_Q_ORDERS}."
             )
         rng, actor_key, critic_key = jax.random.split(rng, 3)
-        decay_steps = config.max_steps if agent_config.lr_decay else None
-        grad_clip = agent_config.grad_clip or None
-        policy = DiffusionPolicy.from_config(agent_config.diffusion, actions.shape[-1])
-        actor_params = policy.init(actor_key, observations)
-        critic_net = q_ensemble(2, agent_config.critic_hidden_dims, agent_config.critic_activation)
-        critic_params = critic_net.init(critic_key, observations, actions)
         return cls(
             rng=rng,
-            actor=new_train_state(
-                policy.net,
-                actor_params,
-                make_optimizer(agent_config.actor_lr, decay_steps=decay_steps, grad_clip=grad_clip),
+            **create_actor_critic(
+                actor_key, critic_key, observations, actions, agent_config, 2, config.max_steps
             ),
-            target_actor_params=jax.tree.map(jnp.copy, actor_params),
-            critic=new_train_state(
-                critic_net,
-                critic_params,
-                make_optimizer(agent_config.critic_lr, decay_steps=decay_steps, grad_clip=grad_clip),
-            ),
-            target_critic_params=jax.tree.map(jnp.copy, critic_params),
             step=jnp.zeros((), jnp.int32),
             hparams=hparams,
-            policy=policy,
             config=ml_collections.FrozenConfigDict(agent_config),
         )
 
