@@ -161,7 +161,8 @@ def run(agent_cls, config) -> dict:
     if not FLAGS.resume:
         with open(os.path.join(workdir, "config.json"), "w") as f:
             f.write(config.to_json_best_effort(indent=2))
-    print(f"Training {config.algo} on {dataset.name} ({dataset.size} steps), {len(runs)} run(s): {workdir}")
+    print(f"Training {config.algo} on {dataset.name} ({dataset.size} transitions), {len(runs)} run(s)")
+    print(f"Run directory: {workdir}")
     results = train(
         agent_cls,
         config,
