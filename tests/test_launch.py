@@ -140,3 +140,18 @@ def test_a_used_workdir_is_never_overwritten(tmp_path):
     )
     assert (workdir / "metrics.jsonl").read_text() == before, "refused jobs leave the run's logs as they were"
     assert json.loads((workdir / "config.json").read_text())["agent"]["hparams"]["tau"] == 0.7
+
+
+def test_benchmark_times_each_phase(tmp_path):
+    out_file = tmp_path / "bench.json"
+    out = launch(
+        "benchmark.py", "--agents=bc,idql", "--runs=1", "--steps=2", "--repeats=1", f"--out={out_file}"
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out_file.read_text())
+    assert report["machine"]["platform"] == "cpu" and report["machine"]["cpu_count"] > 0
+    rows = [(r["agent"], r["phase"], r["runs"]) for r in report["results"]]
+    assert rows == [("bc", "train", 1), ("idql", "critic", 1), ("idql", "actor", 1)]
+    assert all(
+        r["updates_per_s"] > 0 and r["seed_updates_per_s"] == r["updates_per_s"] for r in report["results"]
+    )
