@@ -28,7 +28,8 @@ def main(_):
     entry = GENERATED[FLAGS.dataset]
     if minari_dataset_exists(entry.minari_id):
         if not FLAGS.overwrite:
-            print(f"{FLAGS.dataset} exists at {minari_root() / entry.minari_id}; --overwrite to make it again.")
+            path = minari_root() / entry.minari_id
+            print(f"{FLAGS.dataset} exists at {path}; --overwrite to make it again.")
             return
         shutil.rmtree(minari_root() / entry.minari_id)
     start = time.time()

@@ -9,8 +9,7 @@ so this trains IQL's 1M steps, critic and actor together (Algorithm 1).
 """
 
 from jaxdiffrl.agents.acd import paper_config
-from jaxdiffrl.agents.idql import parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 
 

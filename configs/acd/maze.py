@@ -6,8 +6,7 @@ N = 16. Argument ``DATASET[,variant=acd|acd-f|acg]`` (ACG: launch/train_acg.py).
 """
 
 from jaxdiffrl.agents.acd import paper_config
-from jaxdiffrl.agents.idql import parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 
 

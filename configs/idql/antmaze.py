@@ -8,8 +8,8 @@ Online fine-tuning (Table 3): ``--config.online.enabled=True --config.online.mod
 after the "-1" pre-training budget (``setting=1``).
 """
 
-from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config, parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 

@@ -5,8 +5,8 @@ expectile τ 0.7 (quantile 0.6, exponential α 1.0), the "-1" budget (critic 1M 
 Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]`` as in locomotion.py.
 """
 
-from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config, parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 

@@ -8,8 +8,8 @@ Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]``:
 e.g. ``--config=configs/idql/locomotion.py:mujoco/hopper/medium-v0,setting=1``.
 """
 
-from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config, parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 

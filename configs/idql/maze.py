@@ -8,8 +8,8 @@ instead of the paper's third. Evaluations before step 14.4k use an untrained beh
 Argument ``DATASET[,loss=expectile|quantile|exponential]``.
 """
 
-from jaxdiffrl.agents.idql import paper_config, parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.agents.idql import paper_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 

@@ -6,8 +6,8 @@ Argument ``DATASET[,loss=expectile|quantile|exponential]`` (expectile τ 0.7, qu
 exponential α 1.0).
 """
 
-from jaxdiffrl.agents.idql import paper_config, parse_config_arg
-from jaxdiffrl.train.config import base_config
+from jaxdiffrl.agents.idql import paper_config
+from jaxdiffrl.train.config import base_config, parse_config_arg
 from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 

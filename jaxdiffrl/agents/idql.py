@@ -98,21 +98,6 @@ def paper_config(domain: str, setting: str = "A", value_loss: str = "expectile")
     return config
 
 
-def parse_config_arg(arg: str, allowed: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """Splits a config-file argument ``DATASET[,key=value…]`` into the dataset and its options.
-
-    ``allowed`` maps each option to its default; e.g. ``mujoco/hopper/medium-v0,setting=1``.
-    """
-    dataset, *pairs = arg.split(",")
-    options = dict(allowed)
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in allowed:
-            raise ValueError(f"Bad config option {pair!r}; expected KEY=VALUE with KEY in {sorted(allowed)}.")
-        options[key] = value
-    return dataset, options
-
-
 def critic_actor_phases(config: ml_collections.ConfigDict) -> tuple[Phase, ...]:
     """The phases of a critic + actor agent (IDQL, ACD, ACG) under ``config.agent.schedule``."""
     agent = config.agent

@@ -53,3 +53,18 @@ def check_config(config: ml_collections.ConfigDict) -> None:
                 f"config.{name}={config[name]} must be a multiple of config.log_interval="
                 f"{config.log_interval} (evaluation and checkpoints happen between scanned chunks)."
             )
+
+
+def parse_config_arg(arg: str, allowed: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Splits a config-file argument ``DATASET[,key=value…]`` into the dataset and its options.
+
+    ``allowed`` maps each option to its default; e.g. ``mujoco/hopper/medium-v0,setting=1``.
+    """
+    dataset, *pairs = arg.split(",")
+    options = dict(allowed)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in allowed:
+            raise ValueError(f"Bad config option {pair!r}; expected KEY=VALUE with KEY in {sorted(allowed)}.")
+        options[key] = value
+    return dataset, options
