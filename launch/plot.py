@@ -53,7 +53,7 @@ def main(argv):
     workdirs = argv[1:]
     if not workdirs:
         raise app.UsageError("Give one or more run directories.")
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(8, 4))
     dataset = None
     for workdir in workdirs:
         with open(os.path.join(workdir, "config.json")) as f:
@@ -65,7 +65,7 @@ def main(argv):
     axis.set_ylabel(FLAGS.metric)
     axis.set_title(FLAGS.title or dataset)
     axis.grid(alpha=0.3)
-    axis.legend()
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.tight_layout()
     figure.savefig(FLAGS.out, dpi=120)
     print(f"Wrote {FLAGS.out}")
