@@ -6,21 +6,8 @@ The paper's ω = 3 and p = 0.1, IDQL's diffusion model, IQL's expectile; it give
 so this trains IQL's 1M steps, critic and actor together (Algorithm 1).
 """
 
-from jaxdiffrl.agents.acd import paper_config
-from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
+from jaxdiffrl.agents.acd import paper_run_config
 
 
 def get_config(arg: str = "D4RL/antmaze/umaze-v1"):
-    dataset, options = parse_config_arg(arg, {"variant": "acd"})
-    return base_config(
-        options["variant"],
-        dataset,
-        paper_config("antmaze", options["variant"]),
-        iql_data_config("antmaze"),
-        max_steps=1_000_000,
-        log_interval=5_000,
-        eval_interval=200_000,
-        checkpoint_interval=100_000,
-        eval_episodes=100,
-    )
+    return paper_run_config("antmaze", arg)

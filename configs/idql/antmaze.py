@@ -8,23 +8,8 @@ Online fine-tuning (Table 3): ``--config.online.enabled=True --config.online.mod
 after the "-1" pre-training budget (``setting=1``).
 """
 
-from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config
-from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
-from jaxdiffrl.train.online import default_online_config
+from jaxdiffrl.agents.idql import paper_run_config
 
 
 def get_config(arg: str = "D4RL/antmaze/umaze-v1"):
-    dataset, options = parse_config_arg(arg, {"setting": "A", "loss": "expectile"})
-    return base_config(
-        "idql",
-        dataset,
-        paper_config("antmaze", options["setting"], options["loss"]),
-        iql_data_config("antmaze"),
-        max_steps=PAPER_TOTAL_STEPS[options["setting"]],
-        log_interval=5_000,
-        eval_interval=500_000,
-        checkpoint_interval=250_000,
-        eval_episodes=100,
-        online=default_online_config(),
-    )
+    return paper_run_config("antmaze", arg)

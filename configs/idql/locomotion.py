@@ -8,23 +8,8 @@ Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]``:
 e.g. ``--config=configs/idql/locomotion.py:mujoco/hopper/medium-v0,setting=1``.
 """
 
-from jaxdiffrl.agents.idql import PAPER_TOTAL_STEPS, paper_config
-from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
-from jaxdiffrl.train.online import default_online_config
+from jaxdiffrl.agents.idql import paper_run_config
 
 
 def get_config(arg: str = "mujoco/hopper/medium-v0"):
-    dataset, options = parse_config_arg(arg, {"setting": "A", "loss": "expectile"})
-    return base_config(
-        "idql",
-        dataset,
-        paper_config("locomotion", options["setting"], options["loss"]),
-        iql_data_config("locomotion"),
-        max_steps=PAPER_TOTAL_STEPS[options["setting"]],
-        log_interval=5_000,
-        eval_interval=250_000,
-        checkpoint_interval=250_000,
-        eval_episodes=10,
-        online=default_online_config(),
-    )
+    return paper_run_config("locomotion", arg)

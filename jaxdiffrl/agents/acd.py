@@ -41,6 +41,8 @@ from jaxdiffrl.diffusion.ddpm import EpsFn
 from jaxdiffrl.diffusion.guidance import classifier_free_guidance
 from jaxdiffrl.diffusion.policy import DiffusionPolicy
 from jaxdiffrl.networks import MLP, GaussianPolicy, SinusoidalEmbedding
+from jaxdiffrl.train.config import base_config, parse_config_arg
+from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.phases import Phase
 
 ADVANTAGE_REPRS = ("raw", "bins", "sinusoidal", "mlp")
@@ -87,6 +89,24 @@ def paper_config(domain: str, variant: str = "acd") -> ml_collections.ConfigDict
     if variant == "acd-f":
         config.filter_samples = PAPER_NUM_SAMPLES["A"][table_domain]
     return config
+
+
+def paper_run_config(domain: str, arg: str) -> ml_collections.ConfigDict:
+    """The full run config of a paper domain from ``DATASET[,variant=acd|acd-f|acg]``: IQL's 1M
+    steps (the paper gives none), antmaze evaluated on 100 episodes."""
+    dataset, options = parse_config_arg(arg, {"variant": "acd"})
+    antmaze = domain == "antmaze"
+    return base_config(
+        options["variant"],
+        dataset,
+        paper_config(domain, options["variant"]),
+        iql_data_config(domain),
+        max_steps=1_000_000,
+        log_interval=5_000,
+        eval_interval=200_000 if antmaze else 100_000,
+        checkpoint_interval=100_000,
+        eval_episodes=100 if antmaze else 10,
+    )
 
 
 class AdvantageEncoder(nn.Module):

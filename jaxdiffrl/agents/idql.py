@@ -25,7 +25,9 @@ from jaxdiffrl.agents.iql_critic import IQLCritic, default_critic_config
 from jaxdiffrl.agents.optimization import make_optimizer, new_train_state
 from jaxdiffrl.agents.value_losses import VALUE_LOSSES, implicit_actor_weights
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
-from jaxdiffrl.train.online import OnlineMode, OnlineUpdate
+from jaxdiffrl.train.config import base_config, parse_config_arg
+from jaxdiffrl.train.domains import iql_data_config
+from jaxdiffrl.train.online import OnlineMode, OnlineUpdate, default_online_config
 from jaxdiffrl.train.phases import Phase
 
 SCHEDULES = ("sequential", "interleaved")
@@ -96,6 +98,33 @@ def paper_config(domain: str, setting: str = "A", value_loss: str = "expectile")
     config.hparams[level] = PAPER_CRITIC_HPARAMS[table][value_loss]
     config.num_samples = PAPER_NUM_SAMPLES[setting][table]
     return config
+
+
+# Per paper domain: the default setting ("-A" where IDQL reports it, else "-1"), eval cadence.
+_PAPER_RUNS = {
+    "locomotion": {"setting": "A", "eval_interval": 250_000, "eval_episodes": 10},
+    "antmaze": {"setting": "A", "eval_interval": 500_000, "eval_episodes": 100},
+    "kitchen": {"setting": "1", "eval_interval": 250_000, "eval_episodes": 10},
+    "adroit": {"setting": "1", "eval_interval": 250_000, "eval_episodes": 10},
+}
+
+
+def paper_run_config(domain: str, arg: str) -> ml_collections.ConfigDict:
+    """The full run config of a paper domain from ``DATASET[,setting=A|1][,loss=…]``."""
+    run = _PAPER_RUNS[domain]
+    dataset, options = parse_config_arg(arg, {"setting": run["setting"], "loss": "expectile"})
+    return base_config(
+        "idql",
+        dataset,
+        paper_config(domain, options["setting"], options["loss"]),
+        iql_data_config(domain),
+        max_steps=PAPER_TOTAL_STEPS[options["setting"]],
+        log_interval=5_000,
+        eval_interval=run["eval_interval"],
+        checkpoint_interval=250_000,
+        eval_episodes=run["eval_episodes"],
+        online=default_online_config(),
+    )
 
 
 def critic_actor_phases(config: ml_collections.ConfigDict) -> tuple[Phase, ...]:
