@@ -20,6 +20,7 @@ from jaxdiffrl.data import (
 from jaxdiffrl.data.minari_source import flatten_observations
 from jaxdiffrl.data.reference_scores import d4rl_reference_scores
 from jaxdiffrl.data.registry import GENERATED, known_names
+from jaxdiffrl.data.toy import BANDITS, sample_bandit
 from jaxdiffrl.train.config import base_config
 
 MAZE_ID = "jaxdiffrl/pointmaze-umaze-v0"
@@ -115,12 +116,13 @@ def test_missing_project_dataset_names_the_make_command(tmp_path, monkeypatch):
 
 def test_unknown_dataset_name_lists_the_known_ones():
     with pytest.raises(ValueError) as info:
-        load_dataset("hopper-medium")
+        load_dataset("hopper-mediocre")
     message = str(info.value)
-    assert "'hopper-medium'" in message
+    assert "'hopper-mediocre'" in message
     for name in known_names():
         assert name in message, f"{name} missing from: {message}"
     assert {"pointmaze-umaze", "bandit-dql-4mode", "bandit-dql-corners", "bandit-idql"} <= set(known_names())
+    assert {"hopper-medium", "walker2d-medium-replay", "halfcheetah-medium-expert"} <= set(known_names())
 
 
 # ---------------------------------------------------------------- validation
@@ -291,10 +293,12 @@ def test_bandit_datasets_match_their_specification(name):
         min(reward_means.values()),
         max(reward_means.values()),
     )
-    env = data.make_env()
+    env = data.make_env()  # the Minari dataset's recovered eval env
     for centre, mean in reward_means.items():
-        assert env.step(np.asarray(centre))[1] == mean
-    assert env.step(np.full(centres.shape[1], 0.3))[1] == 0.0, "far from every mode there is no reward"
-    again, other = load_dataset(name), load_dataset(name, seed=1)
-    np.testing.assert_array_equal(again.actions, data.actions)
-    assert not np.array_equal(other.actions, data.actions), "the seed must change the sample"
+        env.reset(seed=0)
+        assert env.step(np.asarray(centre, np.float32))[1] == mean
+    env.reset(seed=0)
+    assert env.step(np.full(centres.shape[1], 0.3, np.float32))[1] == 0.0, "far from every mode: no reward"
+    actions, _ = sample_bandit(BANDITS[name], data.size, seed=0)
+    np.testing.assert_array_equal(actions, data.actions)  # written with seed 0
+    assert not np.array_equal(sample_bandit(BANDITS[name], data.size, seed=1)[0], actions), "seed matters"

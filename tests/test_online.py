@@ -17,10 +17,10 @@ from jaxdiffrl.train.config import base_config
 from jaxdiffrl.train.online import (
     OnlineMode,
     OnlineUpdate,
-    ReplayBuffer,
     default_online_config,
     reward_convention,
 )
+from jaxdiffrl.train.replay_buffer import ReplayBuffer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -8,6 +8,7 @@ D4RL_REFERENCE_SCORES: dict[str, tuple[float, float]] = {
     "hopper": (-20.272305, 3234.3),
     "halfcheetah": (-280.178953, 12135.0),
     "walker2d": (1.629008, 4592.3),
+    "ant": (-325.6, 3879.7),
     "antmaze": (0.0, 1.0),
     "pen": (96.262799, 3076.8331),
     "kitchen": (0.0, 4.0),
@@ -24,6 +25,7 @@ _FAMILY_BY_KEYWORD = {
     "antmaze": "antmaze",
     "pen": "pen",
     "kitchen": "kitchen",
+    "ant": "ant",  # after "antmaze", which contains it
 }
 
 

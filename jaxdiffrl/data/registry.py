@@ -17,7 +17,12 @@ import ml_collections
 from jaxdiffrl.data.conventions import apply_conventions
 from jaxdiffrl.data.dataset import OfflineDataset, validate
 from jaxdiffrl.data.minari_source import load_minari, minari_dataset_exists
-from jaxdiffrl.data.toy import BANDITS, make_bandit_dataset
+from jaxdiffrl.data.toy import BANDITS
+
+# Mirrors jaxdiffrl.data.generators.{behaviour.LOCOMOTION, locomotion.LEVELS}, which import MuJoCo
+# and JAX; tests check that the lists agree.
+LOCOMOTION_ENVS = ("hopper", "halfcheetah", "walker2d", "ant")
+LOCOMOTION_LEVELS = ("random", "medium", "medium-replay", "expert", "medium-expert")
 
 
 @dataclass(frozen=True)
@@ -29,11 +34,16 @@ class GeneratedDataset:
     default_transitions: int | None  # None: the generator's own size (e.g. car: 2 000 episodes)
     options: dict = field(default_factory=dict)
 
-    def generate(self, *, transitions: int | None = None, seed: int = 0, progress: bool = True) -> str:
+    def generate(
+        self, *, transitions: int | None = None, seed: int = 0, progress: bool = True, **extra
+    ) -> str:
+        """Writes the dataset; ``extra`` goes to the generator (e.g. locomotion ``recipe_overrides``)."""
         module_name, function_name = self.generator.split(":")
         generate = getattr(importlib.import_module(module_name), function_name)
         transitions = self.default_transitions if transitions is None else transitions
-        return generate(self.minari_id, transitions=transitions, seed=seed, progress=progress, **self.options)
+        return generate(
+            self.minari_id, transitions=transitions, seed=seed, progress=progress, **self.options, **extra
+        )
 
 
 GENERATED: dict[str, GeneratedDataset] = {
@@ -58,10 +68,30 @@ GENERATED.update(
         ),
     }
 )
+GENERATED.update(
+    {
+        name: GeneratedDataset(
+            f"jaxdiffrl/{name}-v0", "jaxdiffrl.data.generators.bandit:generate_bandit", None, {"name": name}
+        )
+        for name in BANDITS
+    }
+)
+GENERATED.update(
+    {  # hopper-medium, walker2d-medium-replay, …: sizes are the generator's (1M; 2M medium-expert)
+        f"{env}-{level}": GeneratedDataset(
+            f"jaxdiffrl/{env}-{level}-v0",
+            "jaxdiffrl.data.generators.locomotion:generate_locomotion",
+            None,
+            {"env": env, "level": level},
+        )
+        for env in LOCOMOTION_ENVS
+        for level in LOCOMOTION_LEVELS
+    }
+)
 
 
 def known_names() -> list[str]:
-    return sorted([*GENERATED, *BANDITS])
+    return sorted(GENERATED)
 
 
 def make_command(name: str) -> str:
@@ -69,9 +99,8 @@ def make_command(name: str) -> str:
 
 
 def load_dataset(name: str, *, generate_missing: bool = True, seed: int = 0) -> OfflineDataset:
-    """Loads a dataset by project name or Minari id, generating a missing project dataset."""
-    if name in BANDITS:
-        return make_bandit_dataset(name, seed=seed)
+    """Loads a dataset by project name or Minari id, generating a missing project dataset (with
+    generator seed ``seed``; an existing one is read as it is)."""
     if name in GENERATED:
         entry = GENERATED[name]
         if not minari_dataset_exists(entry.minari_id):

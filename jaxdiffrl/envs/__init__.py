@@ -8,10 +8,16 @@ import gymnasium
 
 # id suffix -> (Maze2DEnv maze name, D4RL maze2d episode length)
 _MAZE2D = {"UMaze": ("umaze", 300), "Medium": ("medium", 600), "Large": ("large", 800)}
+# toy bandit name -> env id (one-step episodes)
+BANDIT_ENV_IDS = {
+    "bandit-dql-4mode": "jaxdiffrl/Bandit-DQL-4Mode-v0",
+    "bandit-dql-corners": "jaxdiffrl/Bandit-DQL-Corners-v0",
+    "bandit-idql": "jaxdiffrl/Bandit-IDQL-v0",
+}
 
 
 def _register() -> None:
-    """Register the Maze2D and Bidirectional-Car ids, skipping any already registered (re-imports)."""
+    """Register the Maze2D, bandit and Bidirectional-Car ids, skipping any already registered (re-imports)."""
     for name, (maze, steps) in _MAZE2D.items():
         env_id = f"jaxdiffrl/Maze2D-{name}-v0"
         if env_id not in gymnasium.registry:
@@ -20,6 +26,14 @@ def _register() -> None:
                 entry_point="jaxdiffrl.envs.maze2d:Maze2DEnv",
                 kwargs={"maze": maze},
                 max_episode_steps=steps,
+            )
+    for name, env_id in BANDIT_ENV_IDS.items():
+        if env_id not in gymnasium.registry:
+            gymnasium.register(
+                id=env_id,
+                entry_point="jaxdiffrl.envs.bandit:BanditEnv",
+                kwargs={"name": name},
+                max_episode_steps=1,
             )
     if "jaxdiffrl/BidirectionalCar-v0" not in gymnasium.registry:
         gymnasium.register(

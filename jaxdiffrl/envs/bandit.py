@@ -11,7 +11,12 @@ import numpy as np
 class BanditEnv(gym.Env):
     metadata = {"render_modes": []}
 
-    def __init__(self, centres: np.ndarray, reward_means: np.ndarray, radius: float = 0.2):
+    def __init__(self, name: str | None = None, centres=None, reward_means=None, radius: float = 0.2):
+        """Either ``name`` (a bandit of jaxdiffrl.data.toy.BANDITS) or explicit centres and means."""
+        if name is not None:
+            from jaxdiffrl.data.toy import BANDITS
+
+            centres, reward_means = BANDITS[name].centres, BANDITS[name].reward_means
         self.centres = np.asarray(centres, np.float32)
         self.reward_means = np.asarray(reward_means, np.float32)
         self.radius = radius

@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import flax.struct
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -34,10 +32,12 @@ from tqdm.auto import tqdm
 from jaxdiffrl.data.conventions import apply_conventions
 from jaxdiffrl.data.dataset import OfflineDataset, validate
 from jaxdiffrl.data.registry import load_dataset
+from jaxdiffrl.envs.vector import final_observations, make_vector_env
 from jaxdiffrl.train.checkpointing import Checkpointer
 from jaxdiffrl.train.engine import run_keys
 from jaxdiffrl.train.evaluation import Evaluator, eval_seed
 from jaxdiffrl.train.logging import MetricsLogger
+from jaxdiffrl.train.replay_buffer import ReplayBuffer
 from jaxdiffrl.train.runs import Run, stack_hparams
 from jaxdiffrl.train.sharding import RunSharding
 
@@ -75,42 +75,6 @@ class OnlineMode:
 
     act: str
     updates: tuple[OnlineUpdate, ...]
-
-
-class ReplayBuffer(flax.struct.PyTreeNode):
-    """A fixed-capacity ring buffer of transitions on the device; the oldest rows are overwritten."""
-
-    data: dict[str, jax.Array]
-    size: jax.Array
-    cursor: jax.Array
-
-    @classmethod
-    def seeded(cls, arrays: dict[str, np.ndarray], capacity: int) -> ReplayBuffer:
-        """A buffer of ``capacity`` rows holding ``arrays`` (the offline dataset) first."""
-        count = len(arrays["rewards"])
-        if capacity < count:
-            raise ValueError(f"online.buffer_size={capacity} cannot hold the {count} offline transitions.")
-        data = {}
-        for name, values in arrays.items():
-            values = np.asarray(values, np.float32)
-            data[name] = jnp.zeros((capacity, *values.shape[1:]), jnp.float32).at[:count].set(values)
-        return cls(data, jnp.asarray(count, jnp.int32), jnp.asarray(count % capacity, jnp.int32))
-
-    @property
-    def capacity(self) -> int:
-        return next(iter(self.data.values())).shape[0]
-
-    def add(self, transition: dict[str, jax.Array]) -> ReplayBuffer:
-        data = {k: v.at[self.cursor].set(jnp.asarray(transition[k], v.dtype)) for k, v in self.data.items()}
-        return self.replace(
-            data=data,
-            size=jnp.minimum(self.size + 1, self.capacity),
-            cursor=(self.cursor + 1) % self.capacity,
-        )
-
-    def sample(self, rng: jax.Array, batch_size: int) -> dict[str, jax.Array]:
-        indices = jax.random.randint(rng, (batch_size,), 0, self.size)
-        return jax.tree.map(lambda x: x[indices], self.data)
 
 
 def reward_convention(raw: np.ndarray, converted: np.ndarray) -> tuple[float, float]:
@@ -175,15 +139,6 @@ def restore_offline_agents(
     return restored["agents"]
 
 
-def _final_observations(observations: np.ndarray, infos: dict) -> np.ndarray:
-    """s′ of each env's last step. With SAME_STEP autoreset a finished episode's last observation is
-    in ``infos["final_obs"]`` and ``observations`` already holds the next episode's first one."""
-    final = np.array(observations, np.float32)
-    for i in np.flatnonzero(infos.get("_final_obs", np.zeros(len(final), bool))):
-        final[i] = infos["final_obs"][i]
-    return final
-
-
 def finetune(
     agent_cls,
     config: ml_collections.ConfigDict,
@@ -217,9 +172,7 @@ def finetune(
     step_fn = make_online_step(mode)
     explore = jax.jit(jax.vmap(_explore(mode)))
 
-    envs = gym.vector.SyncVectorEnv(
-        [dataset.make_env] * num_runs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
-    )
+    envs = make_vector_env(dataset.make_env, num_runs)
     evaluator = Evaluator(dataset.make_env, num_runs, config.eval_episodes)
     logger = MetricsLogger(workdir, runs, start_step=offline_steps)
     observations, _ = envs.reset(seed=[eval_seed(s, offline_steps, ENV_RESET) for s in seeds])
@@ -237,7 +190,7 @@ def finetune(
             "observations": observations,
             "actions": actions,
             "rewards": reward_scale * rewards + reward_offset,
-            "next_observations": _final_observations(next_observations, infos),
+            "next_observations": final_observations(next_observations, infos),
             "masks": 1.0 - terminated,  # bootstrap through time limits
             "dones": terminated | truncated,
         }
