@@ -187,3 +187,30 @@ def test_unknown_recipe_key_is_refused_before_anything_is_written(tmp_path):
     assert out.returncode != 0
     assert "expert_step" in out.stderr and "expert_steps" in out.stderr, out.stderr[-1000:]
     assert not any(tmp_path.iterdir()), "nothing is written"
+
+
+def test_describe_dataset_summarises_the_levels(tiny_hopper, tmp_path):
+    root, _ = tiny_hopper
+    summary_path = tmp_path / "summary.json"
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "launch", "describe_dataset.py"),
+            "--dataset=hopper-medium",
+            "--dataset=hopper-medium-replay",
+            f"--json={summary_path}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MINARI_DATASETS_PATH": str(root / "datasets")},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    medium, replay = json.loads(summary_path.read_text())
+    assert medium["transitions"] == 600 and replay["transitions"] == 500
+    assert "hopper-medium: 600 transitions" in out.stdout
+    low, high = D4RL_REFERENCE_SCORES["hopper"]
+    assert medium["normalized_score_mean"] == pytest.approx(
+        100 * (medium["return_mean"] - low) / (high - low)
+    )
