@@ -4,9 +4,11 @@ import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import jaxdiffrl.envs  # noqa: F401  (registers the bandit envs)
 from jaxdiffrl.agents.sac import SACAgent, default_config
+from jaxdiffrl.data.generators.behaviour import LOCOMOTION
 from jaxdiffrl.train.online_training import default_online_training_config, learn_online
 
 
@@ -72,3 +74,29 @@ def test_sac_finds_the_maximum_of_a_quadratic_bandit():
     mean_action = agent.mean_actions(jnp.zeros((1, 1)), None)[0]
     np.testing.assert_allclose(mean_action, QuadraticBandit.TARGET, atol=0.15)
     assert history[-1]["return"] > -0.1, history  # random actions: ≈ −0.68
+
+
+@pytest.mark.parametrize("env_id", [recipe.env_id for recipe in LOCOMOTION.values()])
+def test_sac_runs_on_every_locomotion_env(env_id):
+    """A few hundred steps of the online loop with two vector-env copies on each MuJoCo env."""
+    env = gym.make(env_id)
+    config = default_config()
+    config.hidden_dims = (16, 16)
+    agent = SACAgent.create(
+        jax.random.PRNGKey(0),
+        jnp.zeros((1, *env.observation_space.shape)),
+        jnp.zeros((1, *env.action_space.shape)),
+        config,
+    )
+    online = default_online_training_config(
+        steps=200,
+        num_envs=2,
+        start_steps=100,
+        eval_interval=200,
+        eval_episodes=1,
+        batch_size=32,
+        buffer_size=200,
+    )
+    agent, history = learn_online(agent, lambda: gym.make(env_id), online, seed=0, progress=False)
+    assert [h["env_steps"] for h in history] == [200] and np.isfinite(history[0]["return"])
+    assert int(agent.critic.step) == 100, "one update per env step after the random phase"
