@@ -36,6 +36,7 @@ from jaxdiffrl.train.online_training import OnlineRun, default_online_training_c
 
 @dataclass(frozen=True)
 class LocomotionRecipe:
+    name: str  # the dataset prefix: hopper, halfcheetah, walker2d, ant
     env_id: str
     medium_return: float  # ≈ ⅓ of D4RL's expert reference return
     expert_steps: int = 1_000_000
@@ -46,7 +47,7 @@ class LocomotionRecipe:
     def with_overrides(self, overrides: dict | None) -> LocomotionRecipe:
         """The recipe with some fields replaced (e.g. a tiny run for tests); unknown keys fail."""
         overrides = dict(overrides or {})
-        valid = [f.name for f in dataclasses.fields(self) if f.name != "env_id"]
+        valid = [f.name for f in dataclasses.fields(self) if f.name not in ("name", "env_id")]
         unknown = sorted(set(overrides) - set(valid))
         if unknown:
             raise ValueError(f"Unknown behaviour recipe keys {unknown}; valid keys: {', '.join(valid)}.")
@@ -58,18 +59,17 @@ class LocomotionRecipe:
     def tag(self) -> str:
         """'' for the recipe as published, else a short hash, so a non-default run (a tiny test
         run) never stands in for the real policies."""
-        recipe = LOCOMOTION[next(k for k, v in LOCOMOTION.items() if v.env_id == self.env_id)]
-        if self == recipe:
+        if self == LOCOMOTION[self.name]:
             return ""
         digest = hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()
         return "-" + digest[:8]
 
 
 LOCOMOTION: dict[str, LocomotionRecipe] = {
-    "hopper": LocomotionRecipe("Hopper-v5", 1078.0),
-    "halfcheetah": LocomotionRecipe("HalfCheetah-v5", 4045.0),
-    "walker2d": LocomotionRecipe("Walker2d-v5", 1531.0),
-    "ant": LocomotionRecipe("Ant-v5", 1293.0),
+    "hopper": LocomotionRecipe("hopper", "Hopper-v5", 1078.0),
+    "halfcheetah": LocomotionRecipe("halfcheetah", "HalfCheetah-v5", 4045.0),
+    "walker2d": LocomotionRecipe("walker2d", "Walker2d-v5", 1531.0),
+    "ant": LocomotionRecipe("ant", "Ant-v5", 1293.0),
 }
 
 
@@ -80,8 +80,7 @@ def behaviour_root() -> Path:
 
 
 def behaviour_dir(recipe: LocomotionRecipe, seed: int) -> Path:
-    env = next(k for k, v in LOCOMOTION.items() if v.env_id == recipe.env_id)
-    return behaviour_root() / f"{env}-seed{seed}{recipe.tag}"
+    return behaviour_root() / f"{recipe.name}-seed{seed}{recipe.tag}"
 
 
 def _agent_config(recipe: LocomotionRecipe):

@@ -12,6 +12,8 @@ reach are recorded next to them in the metadata.
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium as gym
 import jax
 import numpy as np
@@ -53,7 +55,10 @@ def _rollouts(recipe, level: str, transitions: int, seed: int, progress: bool, p
     if level == "random":
         rng = np.random.default_rng(collect_seed)
         space = gym.make(recipe.env_id).action_space
-        act = lambda obs: rng.uniform(space.low, space.high, (len(obs), *space.shape)).astype(np.float32)  # noqa: E731
+
+        def act(observations: np.ndarray) -> np.ndarray:
+            return rng.uniform(space.low, space.high, (len(observations), *space.shape)).astype(np.float32)
+
     else:
         act = _policy_actor(load_policy(recipe, seed, level), collect_seed)
     return collect(make_env, act, transitions, seed=collect_seed, progress=progress, description=level)
@@ -98,7 +103,12 @@ def generate_locomotion(
     returns = [float(e["rewards"].sum()) for e in episodes]
     metadata = {
         "generator": "locomotion",
-        "config": {"env": env, "level": level, "transitions": transitions, "recipe": recipe.__dict__},
+        "config": {
+            "env": env,
+            "level": level,
+            "transitions": transitions,
+            "recipe": dataclasses.asdict(recipe),
+        },
         "seed": seed,
         "behaviour": None if record is None else {k: record[k] for k in ("medium", "expert", "wall_seconds")},
         "reference_scores": "D4RL (random, expert) returns of the env family",
