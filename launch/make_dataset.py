@@ -70,7 +70,7 @@ def main(_):
         path = entry.generate(
             transitions=FLAGS.transitions, seed=FLAGS.seed, progress=FLAGS.progress, **extra
         )
-    except ValueError as error:  # e.g. an unknown recipe key: one line, nothing written
+    except RuntimeError as error:  # a behaviour run that never reached its medium return: nothing written
         sys.exit(f"error: {error}")
     print(f"Wrote {FLAGS.dataset} ({entry.minari_id}) to {path} in {time.time() - start:.1f} s.")
 

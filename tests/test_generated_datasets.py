@@ -214,3 +214,17 @@ def test_describe_dataset_summarises_the_levels(tiny_hopper, tmp_path):
     assert medium["normalized_score_mean"] == pytest.approx(
         100 * (medium["return_mean"] - low) / (high - low)
     )
+
+
+def test_a_behaviour_run_that_never_reaches_medium_fails_in_one_line(tmp_path):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+        flags = [f for f in RECIPE_FLAGS if "medium_return" not in f]
+        out = make_dataset("hopper-medium", *flags, "--recipe=medium_return=1e9", "--noprogress")
+    assert out.returncode != 0
+    assert "never reached the medium return" in out.stderr and "Traceback" not in out.stderr, out.stderr[
+        -2000:
+    ]
+    assert not (tmp_path / "datasets").exists() or not any((tmp_path / "datasets").rglob("data")), (
+        "no dataset"
+    )
