@@ -52,7 +52,7 @@ def main(_):
     if FLAGS.recipe:
         if not entry.generator.endswith(":generate_locomotion"):
             sys.exit(f"error: --recipe applies to the locomotion datasets only, not {FLAGS.dataset!r}.")
-        from jaxdiffrl.data.generators.behaviour import LOCOMOTION
+        from jaxdiffrl.data.generators.recipes import LOCOMOTION
 
         try:
             extra["recipe_overrides"] = parse_recipe(FLAGS.recipe)

@@ -1,27 +1,18 @@
 """Pieces shared by the diffusion actor-critic agents (Diffusion-QL, DAC).
 
-A Q-ensemble over (s, a) or over (s, candidate actions), the delayed EMA schedule of their target
-policies (the reference codes average the actor into its target every few steps once a warm-up
-is over), and the choice of one action among sampled candidates by their Q-values.
+Their actor and Q-ensemble train states, Q-values of candidate actions, the delayed EMA schedule
+of their target policies (the reference codes average the actor into its target every few steps
+once a warm-up is over), and the choice of one action among sampled candidates by their Q-values.
 """
-
-import functools
-from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
 from jaxdiffrl.diffusion.policy import DiffusionPolicy
-from jaxdiffrl.networks import Ensemble, StateActionValue, activation_by_name
+from jaxdiffrl.networks import q_ensemble
 
 SELECTIONS = ("argmax", "softmax")
-
-
-def q_ensemble(num: int, hidden_dims: Sequence[int], activation: str) -> Ensemble:
-    """``num`` independent Q(s, a) MLPs evaluated together → (num, ...)."""
-    net = functools.partial(StateActionValue, tuple(hidden_dims), activation_by_name(activation))
-    return Ensemble(net, num)
 
 
 def create_actor_critic(

@@ -5,8 +5,6 @@ L_Q = E[Σ_i (r + γ m V(s′) − Q_i(s, a))²]. One ``update`` does the V step
 the new V (as IQL's reference code orders them), then Polyak-averages the target.
 """
 
-import functools
-
 import flax.struct
 import jax
 import jax.numpy as jnp
@@ -15,7 +13,7 @@ from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
 from jaxdiffrl.agents.value_losses import VALUE_LOSSES, value_loss
-from jaxdiffrl.networks import Ensemble, StateActionValue, StateValue, activation_by_name
+from jaxdiffrl.networks import StateValue, activation_by_name, q_ensemble
 
 
 def default_critic_config(**overrides) -> ml_collections.ConfigDict:
@@ -53,7 +51,7 @@ class IQLCritic(flax.struct.PyTreeNode):
         q_key, v_key = jax.random.split(rng)
         act = activation_by_name(config.activation)
         hidden = tuple(config.hidden_dims)
-        q_net = Ensemble(functools.partial(StateActionValue, hidden, act, config.layer_norm), config.num_q)
+        q_net = q_ensemble(config.num_q, hidden, config.activation, config.layer_norm)
         v_net = StateValue(hidden, act, config.layer_norm)
         q_params = q_net.init(q_key, observations, actions)
         return cls(

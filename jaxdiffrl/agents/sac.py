@@ -13,8 +13,6 @@ and is trained from scratch by ``jaxdiffrl.train.online_training``.
 
 from __future__ import annotations
 
-import functools
-
 import flax.linen as nn
 import flax.struct
 import jax
@@ -23,7 +21,7 @@ import ml_collections
 from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
-from jaxdiffrl.networks import Ensemble, GaussianPolicy, StateActionValue
+from jaxdiffrl.networks import GaussianPolicy, q_ensemble
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -75,7 +73,7 @@ class SACAgent(flax.struct.PyTreeNode):
         rng, actor_key, critic_key, temperature_key = jax.random.split(rng, 4)
         hidden = tuple(config.hidden_dims)
         actor_net = GaussianPolicy(hidden, actions.shape[-1], state_dependent_std=True, tanh_squash=True)
-        critic_net = Ensemble(functools.partial(StateActionValue, hidden), config.num_qs)
+        critic_net = q_ensemble(config.num_qs, hidden)
         temperature_net = Temperature(config.init_temperature)
         critic_params = critic_net.init(critic_key, observations, actions)
         target_entropy = config.target_entropy

@@ -16,13 +16,9 @@ import ml_collections
 
 from jaxdiffrl.data.conventions import apply_conventions
 from jaxdiffrl.data.dataset import OfflineDataset, validate
+from jaxdiffrl.data.generators.recipes import LEVELS, LOCOMOTION
 from jaxdiffrl.data.minari_source import load_minari, minari_dataset_exists
 from jaxdiffrl.data.toy import BANDITS
-
-# Mirrors jaxdiffrl.data.generators.{behaviour.LOCOMOTION, locomotion.LEVELS}, which import MuJoCo
-# and JAX; tests check that the lists agree.
-LOCOMOTION_ENVS = ("hopper", "halfcheetah", "walker2d", "ant")
-LOCOMOTION_LEVELS = ("random", "medium", "medium-replay", "expert", "medium-expert")
 
 
 @dataclass(frozen=True)
@@ -84,8 +80,8 @@ GENERATED.update(
             None,
             {"env": env, "level": level},
         )
-        for env in LOCOMOTION_ENVS
-        for level in LOCOMOTION_LEVELS
+        for env in LOCOMOTION
+        for level in LEVELS
     }
 )
 

@@ -1,6 +1,6 @@
 """Network building blocks shared by every agent."""
 
-from jaxdiffrl.networks.critics import Ensemble, StateActionValue, StateValue
+from jaxdiffrl.networks.critics import Ensemble, StateActionValue, StateValue, q_ensemble
 from jaxdiffrl.networks.embeddings import FourierFeatures, SinusoidalEmbedding
 from jaxdiffrl.networks.mlp import MLP, MLPResNet, activation_by_name
 from jaxdiffrl.networks.policies import GaussianPolicy
@@ -15,6 +15,7 @@ __all__ = [
     "StateValue",
     "StateActionValue",
     "Ensemble",
+    "q_ensemble",
     "GaussianPolicy",
     "DiffusionActorNet",
 ]

@@ -1,11 +1,12 @@
 """Value networks: V(s), Q(s, a) and ensembles of either (one vmapped parameter axis)."""
 
+import functools
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
 
-from jaxdiffrl.networks.mlp import MLP, Activation
+from jaxdiffrl.networks.mlp import MLP, Activation, activation_by_name
 
 
 class StateValue(nn.Module):
@@ -53,3 +54,11 @@ class Ensemble(nn.Module):
             axis_size=self.num,
         )
         return ensemble()(*args, **kwargs)
+
+
+def q_ensemble(
+    num: int, hidden_dims: Sequence[int], activation: str = "relu", layer_norm: bool = False
+) -> Ensemble:
+    """``num`` independent Q(s, a) MLPs evaluated together → (num, ...)."""
+    net = functools.partial(StateActionValue, tuple(hidden_dims), activation_by_name(activation), layer_norm)
+    return Ensemble(net, num)

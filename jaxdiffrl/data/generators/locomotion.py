@@ -19,7 +19,6 @@ import jax
 import numpy as np
 
 from jaxdiffrl.data.generators.behaviour import (
-    LOCOMOTION,
     behaviour_dir,
     has_policy,
     load_episodes,
@@ -27,11 +26,11 @@ from jaxdiffrl.data.generators.behaviour import (
     load_record,
     train_behaviour,
 )
+from jaxdiffrl.data.generators.recipes import LEVELS, LOCOMOTION
 from jaxdiffrl.data.generators.rollouts import collect, trim
 from jaxdiffrl.data.minari_writer import write_minari_dataset
 from jaxdiffrl.data.reference_scores import D4RL_REFERENCE_SCORES
 
-LEVELS = ("random", "medium", "medium-replay", "expert", "medium-expert")
 _LEVEL_CODE = {level: i for i, level in enumerate(LEVELS)}
 
 
