@@ -2,14 +2,14 @@
 offline / online model selection from a run's metrics, and a smoke run of the launch script.
 
 The bandit runs configs/diffusion_ql/toy.py through the engine's own pieces (``create_agents`` +
-``make_chunk``): seeds 0, 1, 2 × η ∈ {0 (BC-Diffusion), 0.35} in ONE vmapped job, with T = 10 (the
-paper's figure uses T = 50 for 100k steps; T = 5 cannot make sharp modes), 3×32 networks, lr 1e-2
-with cosine decay and 2000 steps. At this budget the critic, fitted on the four modes only, rises
-past the best mode towards the action box's edge, and the young BC term lets larger η follow it
-there (η = 2.5, the paper's, ends at the bottom-right corner): η = 0.35 keeps the samples on the
-best mode. Checked by hand (seeds 0–2): Diffusion-QL's policy puts 43–54 % of its samples within 0.2
-of the best centre and ≤ 9 % at any other, its acting rule 53–68 % and ≤ 4 %; BC-Diffusion 16–20 %
-at every mode.
+``make_chunk``): seeds 0, 1, 2 × η ∈ {0 (BC-Diffusion), 1} in ONE vmapped job, at a CPU budget of
+about two minutes: T = 10 (the paper's figure uses T = 50), 3×32 networks, batch 64, lr 1e-2 with
+cosine decay, 8000 steps (the paper: 100k). Shorter runs leave stray samples between the best mode
+and the origin (2000 steps: 43–54 % at the best mode), and at 2000 steps a larger η follows the
+critic's extrapolation past the best mode into the bottom-right corner; with the longer cosine
+schedule η = 1 settles on the mode. Measured on the 2-core CPU (seeds 0–2): Diffusion-QL's policy
+puts 86–87 % of its samples within 0.2 of the best centre, its acting rule 93–95 %; BC-Diffusion
+18–22 % at each mode, 80–82 % within 0.2 of some mode.
 """
 
 import json
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CENTRES = np.array([[0.0, -0.8], [0.8, 0.0], [-0.8, 0.0], [0.0, 0.8]])  # best (reward 3) first
 RADIUS = 0.2
 SEEDS = (0, 1, 2)
-ETA = 0.35
-STEPS = 2000
+ETA = 1.0
+STEPS = 8000
 DIFFUSION_STEPS = 10
 NUM_SAMPLES = 1000
 BATCH = 64
@@ -85,17 +85,13 @@ def _near_fractions(actions: np.ndarray) -> np.ndarray:
 
 
 def test_diffusion_ql_concentrates_on_the_best_mode(bandit_samples):
-    """Diffusion-QL's samples gather at the best mode (far more than BC-Diffusion's share there, and
-    over 4× any other mode's); its acting rule (softmax over Q̄ of 50 candidates) almost never picks
-    another mode."""
+    """≥ 80 % of Diffusion-QL's policy samples, and of the actions its acting rule picks (softmax over
+    Q̄ of 50 candidates), lie within 0.2 of the best centre, for each of the three seeds."""
     policy, acting = bandit_samples[ETA]
-    bc_policy, _ = bandit_samples[0.0]
-    for seed, policy_actions, actions, bc_actions in zip(SEEDS, policy, acting, bc_policy, strict=True):
+    for seed, policy_actions, actions in zip(SEEDS, policy, acting, strict=True):
         sampled, acted = _near_fractions(policy_actions), _near_fractions(actions)
         report = f"seed {seed}: policy samples {np.round(sampled, 3)}, actions {np.round(acted, 3)}"
-        assert sampled[0] >= 0.3 and sampled[0] > 4 * sampled[1:].max(), report
-        assert sampled[0] > 1.5 * _near_fractions(bc_actions)[0], report
-        assert acted[0] >= 0.4 and acted[1:].max() < 0.05, report
+        assert sampled[0] >= 0.8 and acted[0] >= 0.8, report
 
 
 def test_bc_diffusion_keeps_all_four_modes(bandit_samples):
