@@ -7,7 +7,6 @@ HalfCheetah's shapes (17-D states, 6-D actions); agents that can train critic an
 phases (IDQL, ACD) are timed per phase. Timings exclude compilation. The JSON records the machine.
 """
 
-import importlib
 import json
 import os
 import platform
@@ -17,20 +16,14 @@ import jax
 import numpy as np
 from absl import app, flags
 
+from jaxdiffrl.agents import agent_class
 from jaxdiffrl.data.dataset import OfflineDataset
 from jaxdiffrl.train.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.train.device_data import to_device
 from jaxdiffrl.train.engine import create_agents, make_chunk, run_keys
 from jaxdiffrl.train.runs import make_runs
 
-AGENTS = {
-    "bc": "jaxdiffrl.agents.bc:BCAgent",
-    "iql": "jaxdiffrl.agents.iql:IQLAgent",
-    "idql": "jaxdiffrl.agents.idql:IDQLAgent",
-    "acd": "jaxdiffrl.agents.acd:ACDAgent",
-    "diffusion_ql": "jaxdiffrl.agents.diffusion_ql:DiffusionQLAgent",
-    "dac": "jaxdiffrl.agents.dac:DACAgent",
-}
+AGENTS = ("bc", "iql", "idql", "acd", "diffusion_ql", "dac")  # each has configs/<name>/locomotion.py
 
 flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(AGENTS)}.")
 flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")
@@ -98,8 +91,7 @@ def main(_):
     dataset = synthetic_dataset()
     rows = []
     for name in FLAGS.agents:
-        module_name, class_name = AGENTS[name].split(":")
-        agent_cls = getattr(importlib.import_module(module_name), class_name)
+        agent_cls = agent_class(name)
         config = load_config(os.path.join(CONFIGS_DIR, name, "locomotion.py"))
         if "schedule" in config.agent:  # time the critic and actor of two-stage agents apart
             config.agent.schedule = "sequential"

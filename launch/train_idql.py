@@ -5,7 +5,7 @@ workdir (``--config.online.mode=max|implicit``, ``--config.online.steps=N``).
 """
 
 from jaxdiffrl.agents.idql import IDQLAgent
-from jaxdiffrl.train import cli, online
+from jaxdiffrl.train import cli, online, restore
 
 CONFIG = cli.define_config("idql/maze.py:pointmaze-umaze")
 
@@ -13,7 +13,7 @@ CONFIG = cli.define_config("idql/maze.py:pointmaze-umaze")
 def finetune_online(config, results: dict) -> None:
     if config.online.enabled:
         online.finetune(
-            IDQLAgent, config, online.runs_of(results), results["workdir"], progress=cli.FLAGS.progress
+            IDQLAgent, config, restore.runs_of(results), results["workdir"], progress=cli.FLAGS.progress
         )
 
 

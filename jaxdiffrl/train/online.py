@@ -30,15 +30,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxdiffrl.data.conventions import apply_conventions
-from jaxdiffrl.data.dataset import OfflineDataset, validate
+from jaxdiffrl.data.dataset import validate
 from jaxdiffrl.data.registry import load_dataset
 from jaxdiffrl.envs.vector import final_observations, make_vector_env
 from jaxdiffrl.train.checkpointing import Checkpointer
-from jaxdiffrl.train.engine import run_keys
 from jaxdiffrl.train.evaluation import Evaluator, eval_seed
 from jaxdiffrl.train.logging import MetricsLogger
 from jaxdiffrl.train.replay_buffer import ReplayBuffer
-from jaxdiffrl.train.runs import Run, stack_hparams
+from jaxdiffrl.train.restore import restore_agents
+from jaxdiffrl.train.runs import Run
 from jaxdiffrl.train.sharding import RunSharding
 
 ENV_RESET, ACTION_NOISE = 2, 3  # eval_seed purposes (evaluation uses 0 and 1)
@@ -88,11 +88,6 @@ def reward_convention(raw: np.ndarray, converted: np.ndarray) -> tuple[float, fl
     return scale, offset
 
 
-def runs_of(results: dict[str, Any]) -> list[Run]:
-    """The runs of a finished offline job, from its results."""
-    return [Run(r["run"], r["seed"], r["hparams"]) for r in results["runs"]]
-
-
 def _explore(mode: OnlineMode):
     def explore(agent, key, observation):
         key, act_key = jax.random.split(key)
@@ -119,26 +114,6 @@ def make_online_step(mode: OnlineMode):
     return jax.jit(jax.vmap(one_run), donate_argnums=(1,))
 
 
-def restore_offline_agents(
-    agent_cls, config, dataset: OfflineDataset, runs: Sequence[Run], workdir: str, sharding: RunSharding
-):
-    """The agents of the finished offline job in ``workdir`` (its checkpoint at ``max_steps``)."""
-    checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
-    if checkpointer.latest_step() != config.max_steps:
-        raise ValueError(
-            f"Online fine-tuning needs the offline checkpoint at step {config.max_steps} in {workdir}; "
-            f"the latest there is {checkpointer.latest_step()}."
-        )
-    init_keys, data_keys = run_keys([r.seed for r in runs])
-    observation, action = jnp.asarray(dataset.observations[:1]), jnp.asarray(dataset.actions[:1])
-    create = jax.vmap(lambda key, hparams: agent_cls.create(key, observation, action, config, hparams))
-    shapes = {"agents": jax.eval_shape(create, init_keys, stack_hparams(runs)), "data_keys": data_keys}
-    target = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding.runs), shapes)
-    restored = checkpointer.restore(config.max_steps, target)
-    checkpointer.close()
-    return restored["agents"]
-
-
 def finetune(
     agent_cls,
     config: ml_collections.ConfigDict,
@@ -161,7 +136,12 @@ def finetune(
     seeds, num_runs, offline_steps = [r.seed for r in runs], len(runs), config.max_steps
 
     sharding = RunSharding(num_runs)
-    agents = restore_offline_agents(agent_cls, config, dataset, runs, workdir, sharding)
+    agents, step = restore_agents(agent_cls, config, dataset, runs, workdir, sharding=sharding)
+    if step != config.max_steps:
+        raise ValueError(
+            f"Online fine-tuning needs the offline checkpoint at step {config.max_steps} in {workdir}; "
+            f"the latest there is {step}."
+        )
     agents = jax.jit(jax.vmap(lambda agent: agent.start_online(config)))(agents)
     buffer = ReplayBuffer.seeded(dataset.arrays(), online.buffer_size or dataset.size + online.steps)
     buffers = sharding.shard_runs(jax.tree.map(lambda x: jnp.broadcast_to(x, (num_runs, *x.shape)), buffer))
