@@ -6,8 +6,9 @@ For every run it reports three scores, each with the training step it was evalua
   whose mean ε-loss L_d over the training steps since the previous evaluation is the
   (rank + 1)-th lowest (the reference code's ``top_k``; rank 1 = 2nd lowest, 2 = 3rd lowest);
 - ``online_best``: the best evaluation (online selection, the paper's appendix E).
-Keep every evaluated model on disk (``checkpoint_interval = eval_interval``,
-``checkpoints_to_keep = None``) to reload the selected one; its path is given when it exists.
+Means are taken per hyperparameter point of a sweep. Keep every evaluated model on disk
+(``checkpoint_interval = eval_interval``, ``checkpoints_to_keep = None``) to reload the selected one;
+its path is given when it exists.
 """
 
 import json
@@ -18,6 +19,7 @@ import numpy as np
 
 SCORE_KEY = "eval/normalized_score"
 LOSS_NAME = "bc_loss"  # logged as train/<phase>/bc_loss
+KINDS = ("final", "offline", "online_best")
 
 
 def _read_series(workdir: str) -> tuple[dict, dict, dict]:
@@ -46,9 +48,12 @@ def _entry(workdir: str, step: int, score: float, **extra) -> dict:
     }
 
 
-def select_models(workdir: str, rank: int = 1) -> dict:
-    """{"runs": [{run, seed, final, offline, online_best}], "mean": {final, offline, online_best}}."""
+def select_models(workdir: str, rank: int = 1, hparams: dict[int, dict] | None = None) -> dict:
+    """{"runs": [{run, seed, hparams, final, offline, online_best}],
+    "means": [{hparams, runs, final, offline, online_best}]}: one mean per hyperparameter point
+    (``hparams`` maps run index → its point; by default every run shares one)."""
     losses, scores, seeds = _read_series(workdir)
+    hparams = hparams or {}
     runs = []
     for run in sorted(scores):
         eval_steps = sorted(scores[run])
@@ -66,6 +71,7 @@ def select_models(workdir: str, rank: int = 1) -> dict:
             {
                 "run": run,
                 "seed": seeds[run],
+                "hparams": hparams.get(run, {}),
                 "final": _entry(workdir, last, scores[run][last]),
                 "offline": _entry(
                     workdir,
@@ -77,33 +83,43 @@ def select_models(workdir: str, rank: int = 1) -> dict:
                 "online_best": _entry(workdir, best, scores[run][best]),
             }
         )
-    mean = {
-        kind: float(np.mean([r[kind]["score"] for r in runs])) if runs else None
-        for kind in ("final", "offline", "online_best")
-    }
-    return {"runs": runs, "mean": mean}
+    means, points = [], []
+    for point in (r["hparams"] for r in runs):
+        if point in points:
+            continue
+        points.append(point)
+        members = [r for r in runs if r["hparams"] == point]
+        kinds = {kind: float(np.mean([r[kind]["score"] for r in members])) for kind in KINDS}
+        means.append({"hparams": point, "runs": len(members), **kinds})
+    return {"runs": runs, "means": means}
 
 
 def _rank_label(rank: int) -> str:
     return ("lowest", "2nd-lowest", "3rd-lowest")[rank] if rank < 3 else f"{rank + 1}th-lowest"
 
 
+def _point_label(point: dict, swept: list[str]) -> str:
+    return "".join(f" {key}={point[key]:g}" for key in swept)
+
+
 def describe(selection: dict) -> list[str]:
-    """Labelled console lines: one per run and one for the mean over runs."""
+    """Labelled console lines: one per run and one mean per hyperparameter point."""
+    means = selection["means"]
+    swept = [k for k in (means[0]["hparams"] if means else {}) if len({m["hparams"][k] for m in means}) > 1]
     lines = []
     for r in selection["runs"]:
         final, offline, online = r["final"], r["offline"], r["online_best"]
         lines.append(
-            f"seed {r['seed']}: final {final['score']:.1f} (step {final['step']}) | "
+            f"seed {r['seed']}{_point_label(r['hparams'], swept)}: "
+            f"final {final['score']:.1f} (step {final['step']}) | "
             f"offline-selected {offline['score']:.1f} (step {offline['step']}, "
             f"{_rank_label(offline['rank'])} L_d {offline['bc_loss']:.4f}) | "
             f"online-best {online['score']:.1f} (step {online['step']})"
         )
-    mean = selection["mean"]
-    if selection["runs"]:
+    for mean in means:
         lines.append(
-            f"mean: final {mean['final']:.1f} | offline-selected {mean['offline']:.1f} | "
-            f"online-best {mean['online_best']:.1f}"
+            f"mean{_point_label(mean['hparams'], swept)} ({mean['runs']} seeds): final {mean['final']:.1f} | "
+            f"offline-selected {mean['offline']:.1f} | online-best {mean['online_best']:.1f}"
         )
     return lines
 
@@ -111,7 +127,8 @@ def describe(selection: dict) -> list[str]:
 def report(results: dict, workdir: str, rank: int) -> dict:
     """Adds ``results["model_selection"]``, rewrites ``workdir/results.json`` and prints the labelled
     final / offline-selected / online-best scores."""
-    results["model_selection"] = select_models(workdir, rank)
+    hparams = {r["run"]: r["hparams"] for r in results["runs"]}
+    results["model_selection"] = select_models(workdir, rank, hparams)
     with open(os.path.join(workdir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     print("Model selection (score at the step in brackets):")
