@@ -1,15 +1,14 @@
 """Diffusion-QL: mode selection on the 4-mode bandit, the Q-gradient through every step of the chain,
 offline / online model selection from a run's metrics, and a smoke run of the launch script.
 
-The bandit runs configs/diffusion_ql/toy.py through the engine's own pieces (``create_agents`` +
-``make_chunk``): seeds 0, 1, 2 × η ∈ {0 (BC-Diffusion), 1} in ONE vmapped job, at a CPU budget of
-about two minutes: T = 10 (the paper's figure uses T = 50), 3×32 networks, batch 64, lr 1e-2 with
-cosine decay, 8000 steps (the paper: 100k). Shorter runs leave stray samples between the best mode
-and the origin (2000 steps: 43–54 % at the best mode), and at 2000 steps a larger η follows the
-critic's extrapolation past the best mode into the bottom-right corner; with the longer cosine
-schedule η = 1 settles on the mode. Measured on the 2-core CPU (seeds 0–2): Diffusion-QL's policy
-puts 86–87 % of its samples within 0.2 of the best centre, its acting rule 93–95 %; BC-Diffusion
-18–22 % at each mode, 80–82 % within 0.2 of some mode.
+The bandit runs configs/diffusion_ql/toy.py's CPU budget (T = 10, 3×32 networks, batch 64, lr 1e-2
+with cosine decay, 8000 steps; the paper: T = 50, 100k steps) through the engine's own pieces
+(``create_agents`` + ``make_chunk``): seeds 0, 1, 2 × η ∈ {0 (BC-Diffusion), 1} in ONE vmapped job,
+about two minutes. Shorter runs leave stray samples between the best mode and the origin (2000
+steps: 43–54 % at the best mode), and at 2000 steps a larger η follows the critic's extrapolation
+past the best mode into the bottom-right corner; with the longer cosine schedule η = 1 settles on
+the mode. Measured on the 2-core CPU (seeds 0–2): Diffusion-QL's policy puts 86–87 % of its samples
+within 0.2 of the best centre, its acting rule 93–95 %; BC-Diffusion 18–22 % at each mode.
 """
 
 import json
@@ -34,31 +33,22 @@ from jaxdiffrl.train.model_selection import select_models
 from jaxdiffrl.train.runs import make_runs
 
 ROOT = Path(__file__).resolve().parents[1]
+BANDIT_CONFIG = f"{ROOT}/configs/diffusion_ql/toy.py:bandit-dql-4mode,budget=cpu"
+ETA = load_config(BANDIT_CONFIG).agent.hparams.eta
 CENTRES = np.array([[0.0, -0.8], [0.8, 0.0], [-0.8, 0.0], [0.0, 0.8]])  # best (reward 3) first
 RADIUS = 0.2
 SEEDS = (0, 1, 2)
-ETA = 1.0
-STEPS = 8000
-DIFFUSION_STEPS = 10
 NUM_SAMPLES = 1000
-BATCH = 64
-HIDDEN = (32, 32, 32)
 
 
 @pytest.fixture(scope="module")
 def bandit_samples() -> dict:
     """{η: (policy samples, acting-rule actions)}, each (seeds, NUM_SAMPLES, 2), for η ∈ {0, ETA}."""
-    config = load_config(f"{ROOT}/configs/diffusion_ql/toy.py:bandit-dql-4mode")
-    agent = config.agent
-    agent.diffusion.num_steps = DIFFUSION_STEPS
-    agent.diffusion.hidden_dims = agent.critic_hidden_dims = HIDDEN
-    agent.actor_lr = agent.critic_lr = 1e-2
-    agent.lr_decay, agent.grad_clip = True, 1.0
-    config.batch_size, config.max_steps = BATCH, STEPS
+    config = load_config(BANDIT_CONFIG)
     dataset = prepare_dataset(config)
-    runs = make_runs(SEEDS, agent.hparams, {"eta": [0.0, ETA]})
+    runs = make_runs(SEEDS, config.agent.hparams, {"eta": [0.0, ETA]})
     agents = create_agents(DiffusionQLAgent, config, dataset, runs)
-    chunk = make_chunk("update", config.batch_size, STEPS)
+    chunk = make_chunk("update", config.batch_size, config.max_steps)
     agents, _, info = chunk(
         agents, jnp.asarray(run_keys([r.seed for r in runs])[1]), to_device(dataset.arrays())
     )
@@ -68,7 +58,7 @@ def bandit_samples() -> dict:
     def sample(agent, key):
         policy_key, act_key = jax.random.split(key)
         return (
-            agent.policy.sample(agent.actor.params, observations, policy_key),
+            agent.sample_policy(observations, policy_key),
             agent.sample_actions(observations, act_key),
         )
 
@@ -164,7 +154,8 @@ def test_model_selection_reports_final_offline_and_online(tmp_path):
     assert (run["online_best"]["step"], run["online_best"]["score"]) == (4, 50.0)
     assert (run["offline"]["step"], run["offline"]["score"]) == (4, 50.0)  # means 0.8, 0.55, 0.425
     assert run["offline"]["bc_loss"] == pytest.approx(0.55)
-    assert selection["mean"] == {"final": 30.0, "offline": 50.0, "online_best": 50.0}
+    mean = {"hparams": {}, "runs": 1, "final": 30.0, "offline": 50.0, "online_best": 50.0}
+    assert selection["means"] == [mean]
 
 
 def test_launch_script_smoke(tmp_path):
@@ -197,3 +188,21 @@ def test_launch_script_smoke(tmp_path):
     for run in selection["runs"]:
         assert run["final"]["step"] == 20 and run["offline"]["step"] in (10, 20)
         assert run["offline"]["checkpoint"] is not None  # every evaluated model is kept
+
+    # The trained runs drawn over the dataset; a folder that holds no run is one line.
+    plot = [sys.executable, str(ROOT / "launch" / "plot_bandit.py"), str(workdir), "--samples=64"]
+    result = subprocess.run(
+        [*plot, f"--out={tmp_path / 'bandit.png'}"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "bandit.png").stat().st_size > 0
+    report = json.loads((tmp_path / "bandit.json").read_text())
+    assert report["step"] == 20 and [r["seed"] for r in report["runs"]] == [0, 1]
+    for entry in report["runs"]:
+        for row in ("actions", "policy samples"):
+            assert len(entry[row]) == 4 and all(0 <= f <= 1 for f in entry[row]) and sum(entry[row]) <= 1
+    result = subprocess.run(
+        [*plot[:2], str(tmp_path), *plot[3:]], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode != 0
+    assert "holds no finished training job" in result.stderr.strip().splitlines()[-1]

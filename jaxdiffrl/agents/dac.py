@@ -203,6 +203,10 @@ class DACAgent(flax.struct.PyTreeNode):
         agent, actor_info = agent.update_actor(batch, actor_key)
         return agent.replace(rng=rng, step=self.step + 1), {**critic_info, **actor_info}
 
+    def sample_policy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
+        """Samples of the diffusion policy itself, before the acting rule chooses among candidates."""
+        return self.policy.sample(self.actor.params, observations, rng)
+
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         sample_key, select_key = jax.random.split(rng)
         candidates = self.policy.sample_candidates(

@@ -1,0 +1,117 @@
+"""Actions of trained agents on a 2-D bandit, drawn over the dataset (Diffusion-QL's Figure 1).
+
+    python launch/train_diffusion_ql.py --config=configs/diffusion_ql/toy.py:bandit-dql-4mode \
+        --seeds=3 --sweep=eta=0,1 --workdir=runs/dql-bandit
+    python launch/plot_bandit.py runs/dql-bandit --out=dql-bandit.png
+
+One column per run of the job (seeds × sweep points), restored from its latest checkpoint (or
+``--step``). Rows: for agents with a diffusion actor (``sample_policy``) the policy's own samples,
+then the actions of the agent's acting rule (``sample_actions``). Prints the fraction of each within
+``--radius`` of every mode centre (best mode first) and writes them next to the figure as JSON.
+"""
+
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from absl import app, flags  # noqa: E402
+
+from jaxdiffrl.agents import agent_class  # noqa: E402
+from jaxdiffrl.data.registry import prepare_dataset  # noqa: E402
+from jaxdiffrl.data.toy import BANDITS  # noqa: E402
+from jaxdiffrl.train.restore import load_run, restore_agents  # noqa: E402
+
+flags.DEFINE_string("out", "bandit.png", "Image file to write; the fractions go to <out>.json.")
+flags.DEFINE_integer("samples", 1000, "Actions drawn per run and row.")
+flags.DEFINE_float("radius", 0.2, "Distance from a centre within which an action counts as at that mode.")
+flags.DEFINE_integer("step", None, "Checkpoint to restore (default: the latest).")
+flags.DEFINE_integer("seed", 0, "Seed of the drawn actions.")
+FLAGS = flags.FLAGS
+
+BANDITS_2D = sorted(name for name, spec in BANDITS.items() if spec.centres.shape[1] == 2)
+
+
+def draw(agents, observation: np.ndarray, samples: int, seed: int) -> dict[str, np.ndarray]:
+    """{row name: actions (runs, samples, 2)} for every vmapped run."""
+    observations = jnp.broadcast_to(jnp.asarray(observation), (samples, observation.shape[-1]))
+    methods = {"policy samples": "sample_policy", "actions": "sample_actions"}
+    methods = {row: method for row, method in methods.items() if hasattr(agents, method)}
+    num_runs = jax.tree.leaves(agents)[0].shape[0]
+    keys = jax.random.split(jax.random.PRNGKey(seed), num_runs)
+
+    @jax.jit
+    @jax.vmap
+    def one_run(agent, key):
+        return {row: getattr(agent, method)(observations, key) for row, method in methods.items()}
+
+    drawn = one_run(agents, keys)  # a pytree: keys come back sorted
+    return {row: np.asarray(drawn[row]) for row in methods}
+
+
+def near_fractions(actions: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
+    """Fraction of actions (..., N, d) within ``radius`` of each centre (M, d): (..., M)."""
+    distances = np.linalg.norm(actions[..., :, None, :] - centres, axis=-1)
+    return (distances < radius).mean(axis=-2)
+
+
+def plot(draws, dataset_actions, spec, labels, radius: float, path: str) -> None:
+    rows, columns = len(draws), len(labels)
+    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows), squeeze=False)
+    shown = dataset_actions[np.random.default_rng(0).permutation(len(dataset_actions))[:2000]]
+    for row, (name, actions) in enumerate(draws.items()):
+        for column, label in enumerate(labels):
+            axis = axes[row, column]
+            axis.scatter(*shown.T, s=2, color="0.8", label="dataset")
+            axis.scatter(*actions[column].T, s=2, alpha=0.5, color="C0", label=name)
+            for centre, reward in zip(spec.centres, spec.reward_means, strict=True):
+                axis.add_patch(plt.Circle(centre, radius, fill=False, lw=0.6, color="C3"))
+                axis.annotate(f"{reward:g}", centre, xytext=(6, 6), textcoords="offset points", fontsize=7)
+            axis.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), aspect="equal", xticks=[], yticks=[])
+            axis.set_title(f"{label}\n{name}" if row == 0 else name, fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=130)
+
+
+def main(argv):
+    if len(argv) != 2:
+        raise app.UsageError("Give one run directory.")
+    workdir = argv[1]
+    try:
+        config, runs = load_run(workdir)
+        if config.dataset not in BANDITS_2D:
+            raise ValueError(
+                f"{workdir} trained on {config.dataset!r}, not a 2-D bandit ({', '.join(BANDITS_2D)})."
+            )
+        dataset = prepare_dataset(config)
+        agents, step = restore_agents(agent_class(config.algo), config, dataset, runs, workdir, FLAGS.step)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
+    spec = BANDITS[config.dataset]
+    draws = draw(agents, dataset.observations[:1], FLAGS.samples, FLAGS.seed)
+    swept = [k for k in runs[0].hparams if len({r.hparams[k] for r in runs}) > 1]
+    labels = [f"seed {r.seed}" + "".join(f" {k}={r.hparams[k]:g}" for k in swept) for r in runs]
+    report = {"workdir": workdir, "step": step, "radius": FLAGS.radius, "centres": spec.centres.tolist()}
+    report["runs"] = []
+    print(f"{config.algo} on {config.dataset}, step {step}: fraction within {FLAGS.radius} of each centre")
+    for index, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        entry = {"run": run.index, "seed": run.seed, "hparams": run.hparams}
+        for name, actions in draws.items():
+            fractions = near_fractions(actions[index], spec.centres, FLAGS.radius)
+            entry[name] = fractions.round(4).tolist()
+            print(f"  {label:<24} {name:<15} " + " ".join(f"{f:6.1%}" for f in fractions))
+        report["runs"].append(entry)
+    plot(draws, dataset.actions, spec, labels, FLAGS.radius, FLAGS.out)
+    with open(os.path.splitext(FLAGS.out)[0] + ".json", "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"Wrote {FLAGS.out}")
+
+
+if __name__ == "__main__":
+    app.run(main)
