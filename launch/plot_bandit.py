@@ -5,8 +5,8 @@
     python launch/plot_bandit.py runs/dql-bandit --out=dql-bandit.png
 
 One column per run of the job (seeds × sweep points), restored from its latest checkpoint (or
-``--step``). Rows: for agents with a diffusion actor (``sample_policy``) the policy's own samples,
-then the actions of the agent's acting rule (``sample_actions``). Prints the fraction of each within
+``--step``). Rows: for agents that define ``sample_policy`` (Diffusion-QL, DAC) the policy's own
+samples, then the actions of the agent's acting rule (``sample_actions``). Prints the fraction of each within
 ``--radius`` of every mode centre (best mode first) and writes them next to the figure as JSON.
 """
 
@@ -21,7 +21,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 from jaxdiffrl.agents import agent_class  # noqa: E402
 from jaxdiffrl.data.registry import prepare_dataset  # noqa: E402
@@ -49,9 +49,13 @@ def draw(agents, observation: np.ndarray, samples: int, seed: int) -> dict[str, 
     @jax.jit
     @jax.vmap
     def one_run(agent, key):
-        return {row: getattr(agent, method)(observations, key) for row, method in methods.items()}
+        row_keys = jax.random.split(key, len(methods))
+        return {
+            row: getattr(agent, method)(observations, row_key)
+            for (row, method), row_key in zip(methods.items(), row_keys, strict=True)
+        }
 
-    drawn = one_run(agents, keys)  # a pytree: keys come back sorted
+    drawn = one_run(agents, keys)
     return {row: np.asarray(drawn[row]) for row in methods}
 
 
@@ -68,8 +72,8 @@ def plot(draws, dataset_actions, spec, labels, radius: float, path: str) -> None
     for row, (name, actions) in enumerate(draws.items()):
         for column, label in enumerate(labels):
             axis = axes[row, column]
-            axis.scatter(*shown.T, s=2, color="0.8", label="dataset")
-            axis.scatter(*actions[column].T, s=2, alpha=0.5, color="C0", label=name)
+            axis.scatter(*shown.T, s=2, color="0.8")
+            axis.scatter(*actions[column].T, s=2, alpha=0.5, color="C0")
             for centre, reward in zip(spec.centres, spec.reward_means, strict=True):
                 axis.add_patch(plt.Circle(centre, radius, fill=False, lw=0.6, color="C3"))
                 axis.annotate(f"{reward:g}", centre, xytext=(6, 6), textcoords="offset points", fontsize=7)
@@ -83,6 +87,7 @@ def main(argv):
     if len(argv) != 2:
         raise app.UsageError("Give one run directory.")
     workdir = argv[1]
+    logging.set_verbosity(logging.WARNING)  # orbax logs every restore at INFO
     try:
         config, runs = load_run(workdir)
         if config.dataset not in BANDITS_2D:

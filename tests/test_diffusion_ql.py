@@ -7,8 +7,9 @@ with cosine decay, 8000 steps; the paper: T = 50, 100k steps) through the engine
 about two minutes. Shorter runs leave stray samples between the best mode and the origin (2000
 steps: 43–54 % at the best mode), and at 2000 steps a larger η follows the critic's extrapolation
 past the best mode into the bottom-right corner; with the longer cosine schedule η = 1 settles on
-the mode. Measured on the 2-core CPU (seeds 0–2): Diffusion-QL's policy puts 86–87 % of its samples
-within 0.2 of the best centre, its acting rule 93–95 %; BC-Diffusion 18–22 % at each mode.
+the mode. Measured here on the 2-core CPU (seeds 0–2, sampling key 7): Diffusion-QL's policy puts
+86–87 % of its samples within 0.2 of the best centre, its acting rule 93–95 %; BC-Diffusion 18–22 %
+at each mode. docs/results/bandit-dql-4mode.md draws the same config's launch-script run.
 """
 
 import json
@@ -74,6 +75,7 @@ def _near_fractions(actions: np.ndarray) -> np.ndarray:
     return (np.linalg.norm(actions[:, None] - CENTRES[None], axis=-1) < RADIUS).mean(0)
 
 
+@pytest.mark.slow
 def test_diffusion_ql_concentrates_on_the_best_mode(bandit_samples):
     """≥ 80 % of Diffusion-QL's policy samples, and of the actions its acting rule picks (softmax over
     Q̄ of 50 candidates), lie within 0.2 of the best centre, for each of the three seeds."""
@@ -84,6 +86,7 @@ def test_diffusion_ql_concentrates_on_the_best_mode(bandit_samples):
         assert sampled[0] >= 0.8 and acted[0] >= 0.8, report
 
 
+@pytest.mark.slow
 def test_bc_diffusion_keeps_all_four_modes(bandit_samples):
     policy, _ = bandit_samples[0.0]
     for seed, actions in zip(SEEDS, policy, strict=True):

@@ -3,10 +3,10 @@ T = 50, 3×128 mish ε-network and critics, η 2.5, Adam 3e-4 without decay or c
 1000 epochs of 100 steps. ``--config.agent.hparams.eta=0`` gives BC-Diffusion. Evaluation takes the
 bandit's expected reward of the chosen action (normalised: 0 = worst mode, 100 = best mode).
 
-Argument ``DATASET[,budget=paper|cpu]``. ``cpu`` is ours, about two minutes for 3 seeds × 2 η on
-one CPU core: T = 10, 3×32 networks, η 1, batch 64, lr 1e-2 with cosine decay and clipping, 8000
-steps. On the 4-mode bandit it puts 86–87 % of Diffusion-QL's samples within 0.2 of the best centre
-(seeds 0–2; docs/results/bandit-dql-4mode.md). Draw the samples with launch/plot_bandit.py.
+Argument ``DATASET[,budget=paper|cpu]``. ``cpu`` is ours, about two and a half minutes for 3 seeds
+× 2 η on the 2-core CPU: T = 10, 3×32 networks, η 1, batch 64, lr 1e-2 with cosine decay and
+clipping, 8000 steps. On the 4-mode bandit it puts 86–88 % of Diffusion-QL's samples within 0.2 of
+the best centre (seeds 0–2; docs/results/bandit-dql-4mode.md). Draw them with launch/plot_bandit.py.
 """
 
 from jaxdiffrl.agents.diffusion_ql import default_config

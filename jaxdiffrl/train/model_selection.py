@@ -99,13 +99,14 @@ def _rank_label(rank: int) -> str:
 
 
 def _point_label(point: dict, swept: list[str]) -> str:
-    return "".join(f" {key}={point[key]:g}" for key in swept)
+    return "".join(f" {key}={point[key]:g}" for key in swept if key in point)
 
 
 def describe(selection: dict) -> list[str]:
     """Labelled console lines: one per run and one mean per hyperparameter point."""
     means = selection["means"]
-    swept = [k for k in (means[0]["hparams"] if means else {}) if len({m["hparams"][k] for m in means}) > 1]
+    keys = sorted({key for mean in means for key in mean["hparams"]})
+    swept = [key for key in keys if len({mean["hparams"].get(key) for mean in means}) > 1]
     lines = []
     for r in selection["runs"]:
         final, offline, online = r["final"], r["offline"], r["online_best"]
@@ -117,8 +118,9 @@ def describe(selection: dict) -> list[str]:
             f"online-best {online['score']:.1f} (step {online['step']})"
         )
     for mean in means:
+        seeds = f"{mean['runs']} seed" + "s" * (mean["runs"] > 1)
         lines.append(
-            f"mean{_point_label(mean['hparams'], swept)} ({mean['runs']} seeds): final {mean['final']:.1f} | "
+            f"mean{_point_label(mean['hparams'], swept)} ({seeds}): final {mean['final']:.1f} | "
             f"offline-selected {mean['offline']:.1f} | online-best {mean['online_best']:.1f}"
         )
     return lines

@@ -136,12 +136,8 @@ def finetune(
     seeds, num_runs, offline_steps = [r.seed for r in runs], len(runs), config.max_steps
 
     sharding = RunSharding(num_runs)
-    agents, step = restore_agents(agent_cls, config, dataset, runs, workdir, sharding=sharding)
-    if step != config.max_steps:
-        raise ValueError(
-            f"Online fine-tuning needs the offline checkpoint at step {config.max_steps} in {workdir}; "
-            f"the latest there is {step}."
-        )
+    # the offline job's final agents; any other step is refused, naming the saved ones
+    agents, _ = restore_agents(agent_cls, config, dataset, runs, workdir, config.max_steps, sharding)
     agents = jax.jit(jax.vmap(lambda agent: agent.start_online(config)))(agents)
     buffer = ReplayBuffer.seeded(dataset.arrays(), online.buffer_size or dataset.size + online.steps)
     buffers = sharding.shard_runs(jax.tree.map(lambda x: jnp.broadcast_to(x, (num_runs, *x.shape)), buffer))

@@ -61,14 +61,21 @@ def restore_agents(
     """(vmapped agents, step) of the job in ``workdir`` at checkpoint ``step`` (default: the latest)."""
     sharding = sharding or RunSharding(len(runs))
     checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
-    step = checkpointer.latest_step() if step is None else step
-    if step is None:
-        raise FileNotFoundError(f"{workdir} has no checkpoint to restore.")
-    init_keys, data_keys = run_keys([r.seed for r in runs])
-    observation, action = jnp.asarray(dataset.observations[:1]), jnp.asarray(dataset.actions[:1])
-    create = jax.vmap(lambda key, hparams: agent_cls.create(key, observation, action, config, hparams))
-    shapes = {"agents": jax.eval_shape(create, init_keys, stack_hparams(runs)), "data_keys": data_keys}
-    target = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding.runs), shapes)
-    restored = checkpointer.restore(step, target)
-    checkpointer.close()
+    try:
+        saved = sorted(checkpointer.manager.all_steps())
+        step = (saved[-1] if saved else None) if step is None else step
+        if step not in saved:
+            raise FileNotFoundError(
+                f"{workdir} has no checkpoint at step {step}; saved steps: {saved or 'none'}."
+            )
+        init_keys, data_keys = run_keys([r.seed for r in runs])
+        observation, action = jnp.asarray(dataset.observations[:1]), jnp.asarray(dataset.actions[:1])
+        create = jax.vmap(lambda key, hparams: agent_cls.create(key, observation, action, config, hparams))
+        shapes = {"agents": jax.eval_shape(create, init_keys, stack_hparams(runs)), "data_keys": data_keys}
+        target = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding.runs), shapes
+        )
+        restored = checkpointer.restore(step, target)
+    finally:
+        checkpointer.close()
     return restored["agents"], step
