@@ -6,8 +6,9 @@
 
 One column per run of the job (seeds × sweep points), restored from its latest checkpoint (or
 ``--step``). Rows: for agents that define ``sample_policy`` (Diffusion-QL, DAC) the policy's own
-samples, then the actions of the agent's acting rule (``sample_actions``). Prints the fraction of each within
-``--radius`` of every mode centre (best mode first) and writes them next to the figure as JSON.
+samples, then the actions of the agent's acting rule (``sample_actions``). Prints the fraction of
+each within ``--radius`` of every mode centre (best mode first) and writes them next to the figure
+as JSON.
 """
 
 import json
@@ -27,6 +28,7 @@ from jaxdiffrl.agents import agent_class  # noqa: E402
 from jaxdiffrl.data.registry import prepare_dataset  # noqa: E402
 from jaxdiffrl.data.toy import BANDITS  # noqa: E402
 from jaxdiffrl.train.restore import load_run, restore_agents  # noqa: E402
+from jaxdiffrl.train.runs import point_label, swept_keys  # noqa: E402
 
 flags.DEFINE_string("out", "bandit.png", "Image file to write; the fractions go to <out>.json.")
 flags.DEFINE_integer("samples", 1000, "Actions drawn per run and row.")
@@ -100,8 +102,8 @@ def main(argv):
         sys.exit(f"error: {error}")
     spec = BANDITS[config.dataset]
     draws = draw(agents, dataset.observations[:1], FLAGS.samples, FLAGS.seed)
-    swept = [k for k in runs[0].hparams if len({r.hparams[k] for r in runs}) > 1]
-    labels = [f"seed {r.seed}" + "".join(f" {k}={r.hparams[k]:g}" for k in swept) for r in runs]
+    swept = swept_keys([r.hparams for r in runs])
+    labels = [f"seed {r.seed}{point_label(r.hparams, swept)}" for r in runs]
     report = {"workdir": workdir, "step": step, "radius": FLAGS.radius, "centres": spec.centres.tolist()}
     report["runs"] = []
     print(f"{config.algo} on {config.dataset}, step {step}: fraction within {FLAGS.radius} of each centre")

@@ -22,7 +22,7 @@ from jaxdiffrl.data.minari_source import DatasetNotFoundError
 from jaxdiffrl.data.registry import prepare_dataset
 from jaxdiffrl.train.config import check_config
 from jaxdiffrl.train.engine import train
-from jaxdiffrl.train.runs import make_runs, parse_sweep
+from jaxdiffrl.train.runs import make_runs, parse_sweep, point_label
 
 flags.DEFINE_integer("seeds", 1, "Number of seeds trained together (vmapped): seed, seed+1, ….")
 flags.DEFINE_integer("seed", 0, "The first seed.")
@@ -174,7 +174,7 @@ def run(agent_cls, config) -> dict:
         progress=FLAGS.progress,
     )
     for entry in results.get("runs", []):
-        point = "".join(f" {k}={entry['hparams'][k]:g}" for k in grid)
+        point = point_label(entry["hparams"], list(grid))
         print(
             f"seed {entry['seed']}{point}: normalized score {entry['normalized_score']:.1f} "
             f"(return {entry['return']:.2f})"

@@ -17,6 +17,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from jaxdiffrl.train.runs import point_label, swept_keys
+
 SCORE_KEY = "eval/normalized_score"
 LOSS_NAME = "bc_loss"  # logged as train/<phase>/bc_loss
 KINDS = ("final", "offline", "online_best")
@@ -98,20 +100,15 @@ def _rank_label(rank: int) -> str:
     return ("lowest", "2nd-lowest", "3rd-lowest")[rank] if rank < 3 else f"{rank + 1}th-lowest"
 
 
-def _point_label(point: dict, swept: list[str]) -> str:
-    return "".join(f" {key}={point[key]:g}" for key in swept if key in point)
-
-
 def describe(selection: dict) -> list[str]:
     """Labelled console lines: one per run and one mean per hyperparameter point."""
     means = selection["means"]
-    keys = sorted({key for mean in means for key in mean["hparams"]})
-    swept = [key for key in keys if len({mean["hparams"].get(key) for mean in means}) > 1]
+    swept = swept_keys([mean["hparams"] for mean in means])
     lines = []
     for r in selection["runs"]:
         final, offline, online = r["final"], r["offline"], r["online_best"]
         lines.append(
-            f"seed {r['seed']}{_point_label(r['hparams'], swept)}: "
+            f"seed {r['seed']}{point_label(r['hparams'], swept)}: "
             f"final {final['score']:.1f} (step {final['step']}) | "
             f"offline-selected {offline['score']:.1f} (step {offline['step']}, "
             f"{_rank_label(offline['rank'])} L_d {offline['bc_loss']:.4f}) | "
@@ -120,7 +117,7 @@ def describe(selection: dict) -> list[str]:
     for mean in means:
         seeds = f"{mean['runs']} seed" + "s" * (mean["runs"] > 1)
         lines.append(
-            f"mean{_point_label(mean['hparams'], swept)} ({seeds}): final {mean['final']:.1f} | "
+            f"mean{point_label(mean['hparams'], swept)} ({seeds}): final {mean['final']:.1f} | "
             f"offline-selected {mean['offline']:.1f} | online-best {mean['online_best']:.1f}"
         )
     return lines

@@ -19,6 +19,17 @@ class Run:
         return f"seed{self.seed}" + (f"-{point}" if point else "")
 
 
+def swept_keys(points: Sequence[Mapping[str, float]]) -> list[str]:
+    """The hyperparameters whose value differs between the given points (in first-seen order)."""
+    keys = list(dict.fromkeys(key for point in points for key in point))
+    return [key for key in keys if len({point.get(key) for point in points}) > 1]
+
+
+def point_label(point: Mapping[str, float], keys: Sequence[str]) -> str:
+    """`` k=v`` for each of ``keys`` the point has, e.g. `` eta=1`` — for console lines and titles."""
+    return "".join(f" {key}={point[key]:g}" for key in keys if key in point)
+
+
 def parse_sweep(specs: Sequence[str], valid: Mapping[str, float]) -> dict[str, list[float]]:
     """Parses ``--sweep=name=v1,v2,…`` flags into a grid over the agent's float hparams."""
     grid: dict[str, list[float]] = {}
