@@ -17,6 +17,9 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self.manager.latest_step()
 
+    def saved_steps(self) -> list[int]:
+        return sorted(self.manager.all_steps())
+
     def save(self, step: int, state) -> None:
         self.manager.save(step, args=ocp.args.StandardSave(state))
 

@@ -62,7 +62,7 @@ def restore_agents(
     sharding = sharding or RunSharding(len(runs))
     checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
     try:
-        saved = sorted(checkpointer.manager.all_steps())
+        saved = checkpointer.saved_steps()
         step = (saved[-1] if saved else None) if step is None else step
         if step not in saved:
             raise FileNotFoundError(
