@@ -27,15 +27,15 @@ TINY_RECIPE = {
 RECIPE_FLAGS = [f"--recipe={k}={v}".replace(" ", "") for k, v in TINY_RECIPE.items()]
 
 
+def launch(script: str, *args: str, datasets: str | None = None) -> subprocess.CompletedProcess:
+    """Runs ``launch/<script>`` with ``args``; ``datasets`` overrides MINARI_DATASETS_PATH."""
+    env = {**os.environ, **({"MINARI_DATASETS_PATH": datasets} if datasets else {})}
+    command = [sys.executable, os.path.join(REPO, "launch", script), *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+
+
 def make_dataset(name: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, os.path.join(REPO, "launch", "make_dataset.py"), f"--dataset={name}", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ},
-    )
+    return launch("make_dataset.py", f"--dataset={name}", *args)
 
 
 def episode_ends(dataset) -> np.ndarray:
@@ -151,27 +151,20 @@ def test_locomotion_levels_round_trip(tiny_hopper):
 def test_train_iql_on_generated_hopper(tiny_hopper, name, tmp_path):
     root, _ = tiny_hopper
     workdir = tmp_path / "iql"
-    out = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(REPO, "launch", "train_iql.py"),
-            f"--config=configs/iql/locomotion.py:{name}",
-            "--config.max_steps=20",
-            "--config.log_interval=10",
-            "--config.eval_interval=20",
-            "--config.checkpoint_interval=20",
-            "--config.eval_episodes=1",
-            "--config.batch_size=16",
-            "--config.agent.critic.hidden_dims=(16,16)",
-            "--config.agent.actor_hidden_dims=(16,16)",
-            "--progress=false",
-            f"--workdir={workdir}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MINARI_DATASETS_PATH": str(root / "datasets")},
+    out = launch(
+        "train_iql.py",
+        f"--config=configs/iql/locomotion.py:{name}",
+        "--config.max_steps=20",
+        "--config.log_interval=10",
+        "--config.eval_interval=20",
+        "--config.checkpoint_interval=20",
+        "--config.eval_episodes=1",
+        "--config.batch_size=16",
+        "--config.agent.critic.hidden_dims=(16,16)",
+        "--config.agent.actor_hidden_dims=(16,16)",
+        "--progress=false",
+        f"--workdir={workdir}",
+        datasets=str(root / "datasets"),
     )
     assert out.returncode == 0, out.stderr[-3000:]
     results = json.loads((workdir / "results.json").read_text())
@@ -191,19 +184,12 @@ def test_unknown_recipe_key_is_refused_before_anything_is_written(tmp_path):
 def test_describe_dataset_summarises_the_levels(tiny_hopper, tmp_path):
     root, _ = tiny_hopper
     summary_path = tmp_path / "summary.json"
-    out = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(REPO, "launch", "describe_dataset.py"),
-            "--dataset=hopper-medium",
-            "--dataset=hopper-medium-replay",
-            f"--json={summary_path}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "MINARI_DATASETS_PATH": str(root / "datasets")},
+    out = launch(
+        "describe_dataset.py",
+        "--dataset=hopper-medium",
+        "--dataset=hopper-medium-replay",
+        f"--json={summary_path}",
+        datasets=str(root / "datasets"),
     )
     assert out.returncode == 0, out.stderr[-3000:]
     medium, replay = json.loads(summary_path.read_text())
