@@ -16,11 +16,12 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from jaxdiffrl.agents import agent_class
+import jaxdiffrl.app  # noqa: F401  (registers the agents)
+from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.data.dataset import OfflineDataset
-from jaxdiffrl.train.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.train.device_data import to_device
 from jaxdiffrl.train.engine import create_agents, make_chunk, run_keys
+from jaxdiffrl.train.registry import agent_class
 from jaxdiffrl.train.runs import make_runs
 
 AGENTS = ("bc", "iql", "idql", "acd", "diffusion_ql", "dac")  # each has configs/<name>/locomotion.py

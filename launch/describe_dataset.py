@@ -11,6 +11,7 @@ import json
 import numpy as np
 from absl import app, flags, logging
 
+import jaxdiffrl.generators  # noqa: F401  (registers the generators)
 from jaxdiffrl.data.dataset import DatasetError
 from jaxdiffrl.data.registry import load_dataset
 

@@ -15,6 +15,7 @@ import time
 
 from absl import app, flags, logging
 
+import jaxdiffrl.generators  # noqa: F401  (registers the generators)
 from jaxdiffrl.data.minari_source import minari_dataset_exists, minari_root
 from jaxdiffrl.data.registry import GENERATED
 
@@ -50,9 +51,9 @@ def main(_):
     entry = GENERATED[FLAGS.dataset]
     extra = {}
     if FLAGS.recipe:
-        if not entry.generator.endswith(":generate_locomotion"):
+        if entry.kind != "locomotion":
             sys.exit(f"error: --recipe applies to the locomotion datasets only, not {FLAGS.dataset!r}.")
-        from jaxdiffrl.data.generators.recipes import LOCOMOTION
+        from jaxdiffrl.generators.recipes import LOCOMOTION
 
         try:
             extra["recipe_overrides"] = parse_recipe(FLAGS.recipe)

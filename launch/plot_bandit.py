@@ -24,9 +24,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
-from jaxdiffrl.agents import agent_class  # noqa: E402
+import jaxdiffrl.app  # noqa: E402, F401  (registers the agents and generators)
 from jaxdiffrl.data.registry import prepare_dataset  # noqa: E402
 from jaxdiffrl.data.toy import BANDITS  # noqa: E402
+from jaxdiffrl.train.registry import agent_class  # noqa: E402
 from jaxdiffrl.train.restore import load_run, restore_agents  # noqa: E402
 from jaxdiffrl.train.runs import point_label, swept_keys  # noqa: E402
 

@@ -4,7 +4,7 @@ ACD-F: ``--config=configs/acd/<domain>.py:DATASET,variant=acd-f``; ACG: launch/t
 """
 
 from jaxdiffrl.agents.acd import ACDAgent
-from jaxdiffrl.train import cli
+from jaxdiffrl.app import cli
 
 CONFIG = cli.define_config("acd/maze.py:pointmaze-umaze")
 

@@ -1,7 +1,7 @@
 """Train BC: python launch/train_bc.py --config=configs/bc/maze.py:pointmaze-umaze --seeds=3"""
 
 from jaxdiffrl.agents.bc import BCAgent
-from jaxdiffrl.train import cli
+from jaxdiffrl.app import cli
 
 CONFIG = cli.define_config("bc/maze.py:pointmaze-umaze")
 

@@ -1,7 +1,7 @@
 """Train DAC: python launch/train_dac.py --config=configs/dac/maze.py:pointmaze-umaze --seeds=3"""
 
 from jaxdiffrl.agents.dac import DACAgent
-from jaxdiffrl.train import cli
+from jaxdiffrl.app import cli
 
 CONFIG = cli.define_config("dac/maze.py:pointmaze-umaze")
 

@@ -5,7 +5,8 @@ Prints the final, offline-selected and online-best scores and stores them in res
 """
 
 from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
-from jaxdiffrl.train import cli, model_selection
+from jaxdiffrl.app import cli
+from jaxdiffrl.train import model_selection
 
 CONFIG = cli.define_config("diffusion_ql/maze.py:pointmaze-umaze")
 

@@ -5,7 +5,8 @@ workdir (``--config.online.mode=max|implicit``, ``--config.online.steps=N``).
 """
 
 from jaxdiffrl.agents.idql import IDQLAgent
-from jaxdiffrl.train import cli, online, restore
+from jaxdiffrl.app import cli
+from jaxdiffrl.train import online, restore
 
 CONFIG = cli.define_config("idql/maze.py:pointmaze-umaze")
 

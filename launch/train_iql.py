@@ -1,7 +1,7 @@
 """Train IQL: python launch/train_iql.py --config=configs/iql/maze.py:pointmaze-umaze --seeds=3"""
 
 from jaxdiffrl.agents.iql import IQLAgent
-from jaxdiffrl.train import cli
+from jaxdiffrl.app import cli
 
 CONFIG = cli.define_config("iql/maze.py:pointmaze-umaze")
 

@@ -6,8 +6,8 @@ The paper's ω = 3 and p = 0.1, IDQL's diffusion model, IQL's expectile; it give
 so this trains IQL's 1M steps, critic and actor together (Algorithm 1).
 """
 
-from jaxdiffrl.agents.acd import paper_run_config
+from jaxdiffrl.app.paper_configs import acd_run
 
 
 def get_config(arg: str = "D4RL/antmaze/umaze-v1"):
-    return paper_run_config("antmaze", arg)
+    return acd_run("antmaze", arg)

@@ -6,8 +6,8 @@ The paper's ω = 3 and p = 0.1, IDQL's diffusion model, IQL's expectile; it give
 so this trains IQL's 1M steps, critic and actor together (Algorithm 1).
 """
 
-from jaxdiffrl.agents.acd import paper_run_config
+from jaxdiffrl.app.paper_configs import acd_run
 
 
 def get_config(arg: str = "D4RL/kitchen/mixed-v2"):
-    return paper_run_config("kitchen", arg)
+    return acd_run("kitchen", arg)

@@ -5,18 +5,18 @@ together (Algorithm 1; IDQL's maze budget), an LN-ResNet of width 64, actor batc
 N = 16. Argument ``DATASET[,variant=acd|acd-f|acg]`` (ACG: launch/train_acg.py).
 """
 
-from jaxdiffrl.agents.acd import paper_config
+from jaxdiffrl.app.paper_configs import acd_agent
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(arg: str = "pointmaze-umaze"):
     dataset, options = parse_config_arg(arg, {"variant": "acd"})
-    agent = paper_config("maze", options["variant"])
+    agent = acd_agent("maze", options["variant"])
     agent.diffusion.resnet_width = 64
     agent.actor_batch_size = 256
     if options["variant"] == "acd-f":
-        agent.filter_samples = 16
+        agent.num_candidates = 16
     return base_config(
         options["variant"],
         dataset,

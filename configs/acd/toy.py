@@ -8,15 +8,15 @@ a gap between them (with τ = 0.7 the best mode's advantage is about 0.3). No dr
 on the best mode after 6k steps (~90% without).
 """
 
-from jaxdiffrl.agents.acd import paper_config
+from jaxdiffrl.app.paper_configs import acd_agent
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(arg: str = "bandit-idql"):
     dataset, options = parse_config_arg(arg, {"variant": "acd"})
-    agent = paper_config("toy", options["variant"])
-    agent.hparams.tau = 0.99
+    agent = acd_agent("toy", options["variant"])
+    agent.hparams.expectile = 0.99
     agent.critic.hidden_dims = (64, 64)
     agent.diffusion.update(resnet_width=64, num_steps=50, dropout_rate=0.0)
     agent.gaussian.hidden_dims = (64, 64)

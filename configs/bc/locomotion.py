@@ -1,8 +1,9 @@
-"""Behaviour cloning on the locomotion domain (Gaussian by default; ``--config.agent.policy=diffusion``)."""
+"""Behaviour cloning on the locomotion domain (Gaussian by default; diffusion with
+``--config.agent.actor_type=diffusion``)."""
 
 from jaxdiffrl.agents.bc import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "hopper-medium"):

@@ -1,11 +1,11 @@
 """Behaviour cloning on the PointMaze (D4RL maze2d-style) datasets, with the IQL maze budget.
 
-``agent.policy`` picks Gaussian BC (default) or diffusion BC (DDPM behaviour model).
+``agent.actor_type`` picks Gaussian BC (default) or diffusion BC (DDPM behaviour model).
 """
 
 from jaxdiffrl.agents.bc import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "pointmaze-umaze"):

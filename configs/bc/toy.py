@@ -1,6 +1,6 @@
 """Behaviour cloning on the toy bandits: diffusion BC with T = 50 (Diffusion-QL's bandit figure).
 
-Gaussian BC: ``--config.agent.policy=gaussian``.
+Gaussian BC: ``--config.agent.actor_type=gaussian``.
 """
 
 from jaxdiffrl.agents.bc import default_config
@@ -9,11 +9,11 @@ from jaxdiffrl.train.config import base_config
 
 def get_config(dataset: str = "bandit-dql-4mode"):
     agent = default_config()
-    agent.policy = "diffusion"
+    agent.actor_type = "diffusion"
     agent.diffusion.num_steps = 50
     agent.diffusion.hidden_dims = (128, 128, 128)
     agent.stochastic_actions = True
-    agent.lr = 3e-3  # at 3e-4 (cosine) 5k steps leave most samples between the modes
+    agent.actor_lr = 3e-3  # at 3e-4 (cosine) 5k steps leave most samples between the modes
     return base_config(
         "bc",
         dataset,

@@ -3,8 +3,8 @@
 every 50k steps on 100 episodes — a starting point, not a paper setting."""
 
 from jaxdiffrl.agents.dac import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "D4RL/pen/human-v2"):

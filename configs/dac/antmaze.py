@@ -4,9 +4,9 @@ rewards r − 1 (IQL's convention; the slides do not state DAC's); 2M steps, eva
 steps on 100 episodes."""
 
 from jaxdiffrl.agents.dac import default_config
+from jaxdiffrl.app.paper_configs import task_settings
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
-from jaxdiffrl.train.task_tables import task_settings
 
 DEFAULTS = {"rho": 1.0, "critic_lr": 3e-4}
 TASKS = {

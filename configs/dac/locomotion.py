@@ -4,9 +4,9 @@ walker2d, 1.5 hopper, 0 halfcheetah; rewards ×1000/(return range) as the refere
 ``iql_locomotion``; 2M steps, evaluated every 10k steps on 10 episodes."""
 
 from jaxdiffrl.agents.dac import default_config
+from jaxdiffrl.app.paper_configs import task_settings
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
-from jaxdiffrl.train.task_tables import task_settings
 
 DEFAULTS = {"rho": 1.0, "bc_threshold": 1.0}
 TASKS = {

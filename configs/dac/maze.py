@@ -8,15 +8,15 @@ networks, 5 critics, 4 target samples per next state, batch 128 and 10k steps, e
 """
 
 from jaxdiffrl.agents.dac import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "pointmaze-umaze"):
     agent = default_config()
     agent.diffusion.hidden_dims = (64, 64, 64)
     agent.critic_hidden_dims = (64, 64, 64)
-    agent.num_critics = 5
+    agent.num_qs = 5
     agent.target_samples = 4
     agent.hparams.update(eta=1.0, eta_lr=1e-3, rho=1.0, bc_threshold=1.0)
     return base_config(

@@ -14,10 +14,10 @@ def get_config(dataset: str = "bandit-dql-4mode"):
     agent.diffusion.hidden_dims = (64, 64, 64)
     agent.diffusion.clip_denoised = False
     agent.critic_hidden_dims = (64, 64, 64)
-    agent.num_critics = 5
+    agent.num_qs = 5
     agent.actor_lr = agent.critic_lr = 1e-3
     agent.actor_target_start = 10
-    agent.eval_candidates = 1
+    agent.num_candidates = 1
     agent.hparams.update(eta=1.0, eta_lr=0.01, bc_threshold=1.3, rho=1.0)
     return base_config(
         "dac",

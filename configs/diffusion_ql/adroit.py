@@ -3,9 +3,9 @@ standardised, 1000 epochs of 1000 steps, evaluated every 50 epochs on 100 episod
 clip and offline model selection rank (``top_k``) per task are the reference code's."""
 
 from jaxdiffrl.agents.diffusion_ql import default_config
+from jaxdiffrl.app.paper_configs import task_settings
 from jaxdiffrl.data.conventions import default_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.task_tables import task_settings
 
 DEFAULTS = {"actor_lr": 3e-5, "eta": 0.1, "grad_clip": 8.0, "rank": 2}
 TASKS = {

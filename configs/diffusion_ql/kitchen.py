@@ -3,9 +3,9 @@
 Gradient-norm clip and offline model selection rank (``top_k``) per task are the reference code's."""
 
 from jaxdiffrl.agents.diffusion_ql import default_config
+from jaxdiffrl.app.paper_configs import task_settings
 from jaxdiffrl.data.conventions import default_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.task_tables import task_settings
 
 DEFAULTS = {"eta": 0.005, "grad_clip": 10.0, "rank": 2, "epochs": 1000}
 TASKS = {

@@ -3,9 +3,9 @@
 selection rank (``top_k``) per task are the reference code's."""
 
 from jaxdiffrl.agents.diffusion_ql import default_config
+from jaxdiffrl.app.paper_configs import task_settings
 from jaxdiffrl.data.conventions import default_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.task_tables import task_settings
 
 # Tasks outside Table 3 (e.g. Minari's mujoco/*/simple or expert) get these.
 DEFAULTS = {"actor_lr": 3e-4, "eta": 1.0, "max_q_backup": False, "grad_clip": 5.0, "rank": 1}

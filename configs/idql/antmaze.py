@@ -8,8 +8,8 @@ Online fine-tuning (Table 3): ``--config.online.enabled=True --config.online.mod
 after the "-1" pre-training budget (``setting=1``).
 """
 
-from jaxdiffrl.agents.idql import paper_run_config
+from jaxdiffrl.app.paper_configs import idql_run
 
 
 def get_config(arg: str = "D4RL/antmaze/umaze-v1"):
-    return paper_run_config("antmaze", arg)
+    return idql_run("antmaze", arg)

@@ -5,8 +5,8 @@ expectile τ 0.7 (quantile 0.6, exponential α 1.0), the "-1" budget (critic 1M 
 Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]`` as in locomotion.py.
 """
 
-from jaxdiffrl.agents.idql import paper_run_config
+from jaxdiffrl.app.paper_configs import idql_run
 
 
 def get_config(arg: str = "D4RL/kitchen/mixed-v2"):
-    return paper_run_config("kitchen", arg)
+    return idql_run("kitchen", arg)

@@ -8,8 +8,8 @@ Argument ``DATASET[,setting=A|1][,loss=expectile|quantile|exponential]``:
 e.g. ``--config=configs/idql/locomotion.py:mujoco/hopper/medium-v0,setting=1``.
 """
 
-from jaxdiffrl.agents.idql import paper_run_config
+from jaxdiffrl.app.paper_configs import idql_run
 
 
 def get_config(arg: str = "mujoco/hopper/medium-v0"):
-    return paper_run_config("locomotion", arg)
+    return idql_run("locomotion", arg)

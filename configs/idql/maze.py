@@ -8,18 +8,18 @@ instead of the paper's third. Evaluations before step 14.4k use an untrained beh
 Argument ``DATASET[,loss=expectile|quantile|exponential]``.
 """
 
-from jaxdiffrl.agents.idql import paper_config
+from jaxdiffrl.app.paper_configs import idql_agent
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 
 
 def get_config(arg: str = "pointmaze-umaze"):
     dataset, options = parse_config_arg(arg, {"loss": "expectile"})
-    agent = paper_config("maze", "1", options["loss"])
+    agent = idql_agent("maze", "1", options["loss"])
     agent.diffusion.resnet_width = 64
     agent.actor_batch_size = 256
-    agent.num_samples = 16
+    agent.num_candidates = 16
     agent.critic_fraction = 0.6
     return base_config(
         "idql",

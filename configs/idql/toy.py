@@ -6,19 +6,19 @@ Argument ``DATASET[,loss=expectile|quantile|exponential]`` (expectile τ 0.7, qu
 exponential α 1.0).
 """
 
-from jaxdiffrl.agents.idql import paper_config
+from jaxdiffrl.app.paper_configs import idql_agent
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
 from jaxdiffrl.train.online import default_online_config
 
 
 def get_config(arg: str = "bandit-idql"):
     dataset, options = parse_config_arg(arg, {"loss": "expectile"})
-    agent = paper_config("toy", "1", options["loss"])
+    agent = idql_agent("toy", "1", options["loss"])
     agent.critic.hidden_dims = (64, 64)
     agent.diffusion.update(resnet_width=64, num_steps=50)
     agent.actor_batch_size = 256
-    agent.num_samples = 32
+    agent.num_candidates = 32
     return base_config(
         "idql",
         dataset,

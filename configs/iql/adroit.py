@@ -1,13 +1,13 @@
 """IQL on Adroit (``D4RL/pen/human-v2`` etc.): τ 0.7, β 0.5, actor dropout 0.1, raw rewards."""
 
 from jaxdiffrl.agents.iql import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "D4RL/pen/human-v2"):
     agent = default_config()
-    agent.hparams.tau = 0.7
+    agent.hparams.expectile = 0.7
     agent.hparams.temperature = 0.5
     agent.actor_dropout = 0.1
     return base_config(

@@ -4,13 +4,13 @@ Rewards ×1000/(max − min trajectory return), as IQL does for these tasks.
 """
 
 from jaxdiffrl.agents.iql import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "hopper-medium"):
     agent = default_config()
-    agent.hparams.tau = 0.7
+    agent.hparams.expectile = 0.7
     agent.hparams.temperature = 3.0
     return base_config(
         "iql",

@@ -4,13 +4,13 @@ CPU-sized defaults (small budget) so the first run finishes in minutes; the pape
 """
 
 from jaxdiffrl.agents.iql import default_config
+from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.domains import iql_data_config
 
 
 def get_config(dataset: str = "pointmaze-umaze"):
     agent = default_config()
-    agent.hparams.tau = 0.7
+    agent.hparams.expectile = 0.7
     agent.hparams.temperature = 3.0
     return base_config(
         "iql",

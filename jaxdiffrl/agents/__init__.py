@@ -1,27 +1,23 @@
 """Agents: one file per algorithm, each a flax.struct.PyTreeNode with create / update / sample_actions.
 
-``agent_class(algo)`` maps a config's ``algo`` (also in every run's config.json) to its class, for
-tools that read a finished run back.
+``AGENTS`` maps a config's ``algo`` (also in every run's config.json) to its class; the launch
+layer registers them with the engine (``jaxdiffrl.train.registry``), which never imports agents.
 """
 
-import importlib
+from jaxdiffrl.agents.acd import ACDAgent, ACGAgent
+from jaxdiffrl.agents.bc import BCAgent
+from jaxdiffrl.agents.dac import DACAgent
+from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
+from jaxdiffrl.agents.idql import IDQLAgent
+from jaxdiffrl.agents.iql import IQLAgent
 
-_CLASSES = {
-    "bc": "bc:BCAgent",
-    "iql": "iql:IQLAgent",
-    "idql": "idql:IDQLAgent",
-    "acd": "acd:ACDAgent",
-    "acd-f": "acd:ACDAgent",
-    "acg": "acd:ACGAgent",
-    "diffusion_ql": "diffusion_ql:DiffusionQLAgent",
-    "dac": "dac:DACAgent",
+AGENTS: dict[str, type] = {
+    "bc": BCAgent,
+    "iql": IQLAgent,
+    "idql": IDQLAgent,
+    "acd": ACDAgent,
+    "acd-f": ACDAgent,
+    "acg": ACGAgent,
+    "diffusion_ql": DiffusionQLAgent,
+    "dac": DACAgent,
 }
-ALGOS = tuple(_CLASSES)
-
-
-def agent_class(algo: str) -> type:
-    """The agent class of ``algo`` (imported on first use)."""
-    if algo not in _CLASSES:
-        raise ValueError(f"Unknown algo {algo!r}; known: {', '.join(ALGOS)}.")
-    module, name = _CLASSES[algo].split(":")
-    return getattr(importlib.import_module(f"jaxdiffrl.agents.{module}"), name)

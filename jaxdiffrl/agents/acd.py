@@ -1,4 +1,5 @@
-"""ACD, ACD-F and ACG (paper 000): policies conditioned on IQL advantages, deployed at A = 0.
+"""ACD, ACD-F and ACG (Advantage-Conditioned Diffusion): policies conditioned on IQL advantages,
+deployed at A = 0.
 
 Training (Algorithm 1): each step an IQL critic update, then the batch labelled with the updated
 critic's advantage A = min_j Q̄_j(s, a) − V(s), then a maximum-likelihood step of a policy
@@ -9,7 +10,7 @@ frozen critic instead (the paper's "precompute the labels" reading); both schedu
   the label dropped to the null token y = 0 with probability ``null_probability`` (0.1). Sampling
   uses classifier-free guidance at A = ``target_advantage`` (0):
   ε^ω = (1 + ω) ε(x, t, s, y_A) − ω ε(x, t, s, ∅), ω = ``guidance`` (3).
-- ACD-F: ``filter_samples`` = N > 0 guided samples per state, execute the argmax of min Q̄.
+- ACD-F: ``num_candidates`` = N > 0 guided samples per state, execute the argmax of min Q̄.
 - ACG (``ACGAgent``): a Gaussian MLP policy on [s, rep(A)] acting with its mean at A = target;
   Adam, or AdamW with ``gaussian.weight_decay`` > 0.
 
@@ -17,6 +18,8 @@ rep(A) (``advantage_repr``, one ``AdvantageEncoder`` for both policies): ``raw``
 ``bins`` (one-hot over ``advantage_bins`` equal bins of ``advantage_range``, the ends open),
 ``sinusoidal`` (the transformer encoding of ``sinusoidal_scale``·A), or ``mlp`` (a learned
 embedding trained with the policy).
+
+The paper's per-domain settings are in ``jaxdiffrl.app.paper_configs``.
 """
 
 import flax.linen as nn
@@ -26,24 +29,15 @@ import jax.numpy as jnp
 import ml_collections
 from flax.training.train_state import TrainState
 
-from jaxdiffrl.agents.idql import (
-    PAPER_CRITIC_HPARAMS,
-    PAPER_NUM_SAMPLES,
-    actor_steps,
-    argmax_candidates,
-    candidate_q,
-    critic_actor_phases,
-    idql_diffusion_config,
-)
+from jaxdiffrl.agents import candidates, infos
+from jaxdiffrl.agents.critic_then_actor import CriticThenActor
+from jaxdiffrl.agents.idql import idql_diffusion_config
 from jaxdiffrl.agents.iql_critic import IQLCritic, default_critic_config
 from jaxdiffrl.agents.optimization import make_optimizer
 from jaxdiffrl.diffusion.ddpm import EpsFn
 from jaxdiffrl.diffusion.guidance import classifier_free_guidance
 from jaxdiffrl.diffusion.policy import DiffusionPolicy
 from jaxdiffrl.networks import MLP, GaussianPolicy, SinusoidalEmbedding
-from jaxdiffrl.train.config import base_config, parse_config_arg
-from jaxdiffrl.train.domains import iql_data_config
-from jaxdiffrl.train.phases import Phase
 
 ADVANTAGE_REPRS = ("raw", "bins", "sinusoidal", "mlp")
 VARIANTS = ("acd", "acd-f", "acg")
@@ -53,59 +47,30 @@ def default_config(variant: str = "acd") -> ml_collections.ConfigDict:
     """ACD (or ACD-F / ACG) with the paper's ω = 3, p = 0.1 and IDQL's diffusion model."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown ACD variant {variant!r}; choose one of {VARIANTS}.")
-    hparams = {"tau": 0.7, "alpha": 1.0, "target_advantage": 0.0}
+    hparams = {"expectile": 0.7, "quantile": 0.6, "alpha_exp": 1.0, "target_advantage": 0.0}
     if variant != "acg":
         hparams["guidance"] = 3.0
     return ml_collections.ConfigDict(
         {
-            "policy": "gaussian" if variant == "acg" else "diffusion",
+            "actor_type": "gaussian" if variant == "acg" else "diffusion",
             "critic": default_critic_config(),
             "diffusion": idql_diffusion_config(),
             "gaussian": {"hidden_dims": (256, 256), "weight_decay": 0.0},
             "actor_lr": 3e-4,
-            "actor_cosine_decay": True,
+            "lr_decay": True,  # the actor's cosine decay over its steps
             "actor_batch_size": 256 if variant == "acg" else 1024,  # the critic uses batch_size
             "schedule": "interleaved",  # interleaved (Algorithm 1) | sequential
             "critic_fraction": 1 / 3,  # sequential only
             "null_probability": 0.1,
-            "filter_samples": 32 if variant == "acd-f" else 0,  # ACD-F's N; 0 = plain ACD
+            "num_candidates": 32 if variant == "acd-f" else 0,  # ACD-F's N; 0 = plain ACD
             "advantage_repr": "raw",  # raw | bins | sinusoidal | mlp
             "advantage_bins": 21,  # odd, so that A = 0 is the centre of a bin
             "advantage_range": (-2.0, 2.0),
             "advantage_dim": 16,  # sinusoidal / mlp embedding width
             "sinusoidal_scale": 100.0,
-            # Sweepable: tau / alpha (critic), guidance ω, target_advantage (the A sampled at).
+            # Sweepable: the critic's value-loss levels, guidance ω, target_advantage (the A sampled at).
             "hparams": hparams,
         }
-    )
-
-
-def paper_config(domain: str, variant: str = "acd") -> ml_collections.ConfigDict:
-    """The agent block for ``domain``: IQL's expectile (0.7 locomotion-like, 0.9 antmaze) and,
-    for ACD-F, IDQL's N ("ACD-F adopts N from IDQL")."""
-    config = default_config(variant)
-    table_domain = "antmaze" if domain == "antmaze" else "locomotion"
-    config.hparams.tau = PAPER_CRITIC_HPARAMS[table_domain]["expectile"]
-    if variant == "acd-f":
-        config.filter_samples = PAPER_NUM_SAMPLES["A"][table_domain]
-    return config
-
-
-def paper_run_config(domain: str, arg: str) -> ml_collections.ConfigDict:
-    """The full run config of a paper domain from ``DATASET[,variant=acd|acd-f|acg]``: IQL's 1M
-    steps (the paper gives none), antmaze evaluated on 100 episodes."""
-    dataset, options = parse_config_arg(arg, {"variant": "acd"})
-    antmaze = domain == "antmaze"
-    return base_config(
-        options["variant"],
-        dataset,
-        paper_config(domain, options["variant"]),
-        iql_data_config(domain),
-        max_steps=1_000_000,
-        log_interval=5_000,
-        eval_interval=200_000 if antmaze else 100_000,
-        checkpoint_interval=100_000,
-        eval_episodes=100 if antmaze else 10,
     )
 
 
@@ -141,27 +106,11 @@ def advantage_encoder(config: ml_collections.ConfigDict) -> AdvantageEncoder:
     )
 
 
-class AdvantageConditioned:
+class AdvantageConditioned(CriticThenActor):
     """What ACD and ACG share (a mixin): the critic, its advantage labels and their encoding.
 
-    The actor's parameters are ``{"policy": …, "encoder": …}`` (the encoder has none unless ``mlp``).
+    The actor's parameters are ``{"net": …, "encoder": …}`` (the encoder has none unless ``mlp``).
     """
-
-    @staticmethod
-    def phases(config: ml_collections.ConfigDict) -> tuple[Phase, ...]:
-        return critic_actor_phases(config)
-
-    def update_critic(self, batch: dict):
-        critic, info = self.critic.update(batch, self.hparams)
-        return self.replace(critic=critic), info
-
-    def update(self, batch: dict):
-        """Algorithm 1: a critic step on the first ``critic_batch_size`` rows, then an actor step on
-        the whole batch labelled by the updated critic."""
-        critic_batch = jax.tree.map(lambda x: x[: self.critic_batch_size], batch)
-        agent, critic_info = self.update_critic(critic_batch)
-        agent, actor_info = agent.update_actor(batch)
-        return agent, {**critic_info, **actor_info}
 
     def labels(self, batch: dict) -> jnp.ndarray:
         """A = min_j Q̄_j(s, a) − V(s) of the batch, from the current critic."""
@@ -171,20 +120,22 @@ class AdvantageConditioned:
         return jnp.full(observations.shape[:1], self.hparams["target_advantage"])
 
 
-def _actor_state(params: dict, config: ml_collections.ConfigDict, weight_decay: float = 0.0) -> TrainState:
+def _actor_state(
+    agent_cls, params: dict, config: ml_collections.ConfigDict, weight_decay: float = 0.0
+) -> TrainState:
     """The policy's (and label embedding's) optimiser: Adam, or AdamW for ``weight_decay`` > 0, at
     ``actor_lr``, cosine-decayed over the actor's steps."""
     agent = config.agent
-    decay = actor_steps(config) if agent.actor_cosine_decay else None
+    decay = agent_cls.actor_steps(config) if agent.lr_decay else None
     tx = make_optimizer(agent.actor_lr, decay_steps=decay, weight_decay=weight_decay or None)
     return TrainState.create(apply_fn=None, params=params, tx=tx)
 
 
-def _check_policy(config: ml_collections.ConfigDict, policy: str, name: str) -> None:
-    if config.policy != policy:
+def _check_actor_type(config: ml_collections.ConfigDict, actor_type: str, name: str) -> None:
+    if config.actor_type != actor_type:
         raise ValueError(
-            f"{name} needs agent.policy={policy!r}, got {config.policy!r}: ACD / ACD-F train with "
-            "launch/train_acd.py, ACG (variant=acg) with launch/train_acg.py."
+            f"{name} needs agent.actor_type={actor_type!r}, got {config.actor_type!r}: ACD / ACD-F train "
+            "with launch/train_acd.py, ACG (variant=acg) with launch/train_acg.py."
         )
 
 
@@ -196,7 +147,7 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     diffusion: DiffusionPolicy
     encoder: AdvantageEncoder = flax.struct.field(pytree_node=False)
     null_probability: float = flax.struct.field(pytree_node=False, default=0.1)
-    filter_samples: int = flax.struct.field(pytree_node=False, default=0)
+    num_candidates: int = flax.struct.field(pytree_node=False, default=0)
     critic_batch_size: int = flax.struct.field(pytree_node=False, default=256)
 
     @classmethod
@@ -204,23 +155,23 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
         cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
     ) -> "ACDAgent":
         agent_config = config.agent
-        _check_policy(agent_config, "diffusion", "ACD")
+        _check_actor_type(agent_config, "diffusion", "ACD")
         rng, critic_key, policy_key, encoder_key = jax.random.split(rng, 4)
         encoder = advantage_encoder(agent_config)
         encoder_params = encoder.init(encoder_key, jnp.zeros(observations.shape[:1]))
         diffusion = DiffusionPolicy.from_config(agent_config.diffusion, actions.shape[-1])
         zeros = jnp.zeros(observations.shape[:1])
         condition = _condition(encoder, encoder_params, observations, zeros, zeros)
-        params = {"policy": diffusion.init(policy_key, condition), "encoder": encoder_params}
+        params = {"net": diffusion.init(policy_key, condition), "encoder": encoder_params}
         return cls(
             rng=rng,
             critic=IQLCritic.create(critic_key, observations, actions, agent_config.critic),
-            actor=_actor_state(params, config),
+            actor=_actor_state(cls, params, config),
             hparams=hparams,
             diffusion=diffusion,
             encoder=encoder,
             null_probability=agent_config.null_probability,
-            filter_samples=agent_config.filter_samples,
+            num_candidates=agent_config.num_candidates,
             critic_batch_size=config.batch_size,
         )
 
@@ -235,11 +186,12 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
 
         def loss_fn(params):
             condition = self.condition(params, batch["observations"], advantage, keep)
-            loss = self.diffusion.loss(params["policy"], condition, batch["actions"], loss_key).mean()
-            return loss, {"actor_loss": loss, "label_advantage": advantage.mean()}
+            loss = self.diffusion.loss(params["net"], condition, batch["actions"], loss_key).mean()
+            return loss, {"loss": loss, "label_advantage": advantage.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
-        return self.replace(rng=rng, actor=self.actor.apply_gradients(grads=grads)), info
+        actor = self.actor.apply_gradients(grads=grads)
+        return self.replace(rng=rng, actor=actor), infos.group("actor", info)
 
     def guided_eps_fn(self, observations: jnp.ndarray) -> EpsFn:
         """ε^ω(x, t | s, A = target): the guided ε-function of eq. (4)."""
@@ -247,8 +199,8 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
         target = self.target_labels(observations)
         conditional = self.condition(params, observations, target, jnp.ones_like(target))
         null = self.condition(params, observations, target, jnp.zeros_like(target))
-        eps_conditional = self.diffusion.eps_fn(params["policy"], conditional)
-        eps_null = self.diffusion.eps_fn(params["policy"], null)
+        eps_conditional = self.diffusion.eps_fn(params["net"], conditional)
+        eps_null = self.diffusion.eps_fn(params["net"], null)
         guidance = self.hparams["guidance"]
         return lambda x, t: classifier_free_guidance(eps_conditional(x, t), eps_null(x, t), guidance)
 
@@ -257,12 +209,13 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
         return self.diffusion.sample_with(self.guided_eps_fn(observations), observations.shape[0], rng)
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-        if self.filter_samples == 0:
+        if self.num_candidates == 0:
             return self.sample_guided(observations, rng)
-        batch, num = observations.shape[0], self.filter_samples
+        batch, num = observations.shape[0], self.num_candidates
         repeated = jnp.repeat(observations, num, axis=0)
-        candidates = self.sample_guided(repeated, rng).reshape(batch, num, -1)
-        return argmax_candidates(candidates, candidate_q(self.critic, observations, candidates))
+        actions = self.sample_guided(repeated, rng).reshape(batch, num, -1)
+        q = candidates.candidate_values(self.critic.target_q, observations, actions)
+        return candidates.select(actions, q, rng, "argmax")
 
 
 def _condition(encoder: AdvantageEncoder, encoder_params, observations, advantage, keep) -> jnp.ndarray:
@@ -275,7 +228,7 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     critic: IQLCritic
     actor: TrainState
     hparams: dict
-    policy: GaussianPolicy = flax.struct.field(pytree_node=False)
+    actor_net: GaussianPolicy = flax.struct.field(pytree_node=False)
     encoder: AdvantageEncoder = flax.struct.field(pytree_node=False)
     critic_batch_size: int = flax.struct.field(pytree_node=False, default=256)
 
@@ -284,19 +237,19 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
         cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
     ) -> "ACGAgent":
         agent_config = config.agent
-        _check_policy(agent_config, "gaussian", "ACG")
+        _check_actor_type(agent_config, "gaussian", "ACG")
         critic_key, policy_key, encoder_key = jax.random.split(rng, 3)
         encoder = advantage_encoder(agent_config)
         encoder_params = encoder.init(encoder_key, jnp.zeros(observations.shape[:1]))
-        policy = GaussianPolicy(tuple(agent_config.gaussian.hidden_dims), actions.shape[-1])
+        actor_net = GaussianPolicy(tuple(agent_config.gaussian.hidden_dims), actions.shape[-1])
         labels = encoder.apply(encoder_params, jnp.zeros(observations.shape[:1]))
         inputs = jnp.concatenate([observations, labels], axis=-1)
-        params = {"policy": policy.init(policy_key, inputs), "encoder": encoder_params}
+        params = {"net": actor_net.init(policy_key, inputs), "encoder": encoder_params}
         return cls(
             critic=IQLCritic.create(critic_key, observations, actions, agent_config.critic),
-            actor=_actor_state(params, config, agent_config.gaussian.weight_decay),
+            actor=_actor_state(cls, params, config, agent_config.gaussian.weight_decay),
             hparams=hparams,
-            policy=policy,
+            actor_net=actor_net,
             encoder=encoder,
             critic_batch_size=config.batch_size,
         )
@@ -304,7 +257,7 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     def distribution(self, params: dict, observations: jnp.ndarray, advantage: jnp.ndarray):
         """π(·|s, A)."""
         inputs = jnp.concatenate([observations, self.encoder.apply(params["encoder"], advantage)], axis=-1)
-        return self.policy.apply(params["policy"], inputs)
+        return self.actor_net.apply(params["net"], inputs)
 
     def update_actor(self, batch: dict) -> tuple["ACGAgent", dict]:
         advantage = self.labels(batch)
@@ -312,10 +265,10 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
         def loss_fn(params):
             log_prob = self.distribution(params, batch["observations"], advantage).log_prob(batch["actions"])
             loss = -log_prob.mean()
-            return loss, {"actor_loss": loss, "label_advantage": advantage.mean()}
+            return loss, {"loss": loss, "label_advantage": advantage.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
-        return self.replace(actor=self.actor.apply_gradients(grads=grads)), info
+        return self.replace(actor=self.actor.apply_gradients(grads=grads)), infos.group("actor", info)
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         dist = self.distribution(self.actor.params, observations, self.target_labels(observations))

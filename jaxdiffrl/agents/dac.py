@@ -1,24 +1,24 @@
 """DAC, Diffusion Actor-Critic (Fang et al., 2024): KL-constrained policy iteration written as
 noise regression towards a soft-Q-guided target, with a Q-ensemble lower-confidence-bound critic.
 
-- Actor: ``DiffusionPolicy`` (ε-MLP 3×256 mish, T = 5 vp; ancestral sampling with variance β_t as
-  the reference sampler). With x_t = √ᾱ_t a + √(1 − ᾱ_t) ε from a data action a,
+- Actor: ``diffusion``, a ``DiffusionPolicy`` (ε-MLP 3×256 mish, T = 5 vp; ancestral sampling with
+  variance β_t as the reference sampler). With x_t = √ᾱ_t a + √(1 − ᾱ_t) ε from a data action a,
   L_A = η E‖ε_θ(x_t, t) − ε‖² + E[√(1 − ᾱ_t) g · ε_θ(x_t, t)],
   g = ∇_{x_t} mean_h Q̄_h(s, x_t) / C, C = mean_{h,batch} |Q̄_h(s, a)| (target critics, no gradient).
-  Convention: this is ALGORITHMS.md's L_A, whose per-sample minimiser is
-  ε_θ = ε − √(1 − ᾱ_t) g / (2η); the slides' eq. (15) targets ε − √(1 − ᾱ_t) ∇Q / η, so a given η
-  here acts as 2η there (the reference code, like us, minimises η L_bc + guidance). Both terms are
-  averaged over action dimensions (the reference code's means), which rescales L_A by 1/action_dim
-  without moving its minimiser.
+  Convention: this L_A has the per-sample minimiser ε_θ = ε − √(1 − ᾱ_t) g / (2η); the DAC paper's
+  eq. (15) targets ε − √(1 − ᾱ_t) ∇Q / η, so a given η here acts as 2η there (the reference code,
+  like us, minimises η L_bc + guidance). Both terms are averaged over action dimensions (the
+  reference code's means), which rescales L_A by 1/action_dim without moving its minimiser.
 - Optional dual ascent on η (``eta_lr`` > 0): after the actor step,
   η ← clip(η + λ_η clip(L_bc − b, −1, 1), eta_min, eta_max) with L_bc re-evaluated on the same
   noisy batch; η then lives in the agent state (its initial value is ``hparams['eta']``).
-- Critic: H = 10 Q-networks (3×256 mish). For each target head h, v_h = mean (or max, antmaze)
+- Critic: H = ``num_qs`` = 10 Q-networks (3×256 mish). For each target head h, v_h = mean (or max, antmaze)
   over ``target_samples`` actions a′ from the target actor of Q̄_h(s′, a′);
   Q_LCB = mean_h v − ρ std_h v; every head regresses onto y = r + γ m Q_LCB.
 - Targets: critic EMA every step; actor EMA every ``actor_target_every`` steps after
   ``actor_target_start``. Adam with cosine decay to 0 and global-norm clipping, both networks.
-- Acting: ``eval_candidates`` actions from the online actor, argmax of the ensemble-mean Q̄.
+- Acting: ``num_candidates`` actions from the online actor, argmax (``selection``) of the
+  ensemble-mean Q̄.
 """
 
 from collections.abc import Callable
@@ -29,16 +29,12 @@ import jax.numpy as jnp
 import ml_collections
 from flax.training.train_state import TrainState
 
-from jaxdiffrl.agents.diffusion_actor_critic import (
-    candidate_q_values,
-    create_actor_critic,
-    delayed_ema,
-    select_by_value,
-)
+from jaxdiffrl.agents import candidates, infos
+from jaxdiffrl.agents.diffusion_actor_critic import create_actor_critic, delayed_ema
 from jaxdiffrl.agents.optimization import ema
+from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.diffusion.ddpm import q_sample
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
-from jaxdiffrl.train.phases import single_phase
 
 EPS = 1e-6  # keeps the Q-normaliser C away from 0
 
@@ -47,7 +43,7 @@ def default_config() -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(
         {
             "diffusion": default_diffusion_config(variance="beta"),
-            "num_critics": 10,
+            "num_qs": 10,
             "critic_hidden_dims": (256, 256, 256),
             "critic_activation": "mish",
             "actor_lr": 3e-4,
@@ -62,8 +58,8 @@ def default_config() -> ml_collections.ConfigDict:
             "max_q_backup": False,  # v_h = max over target samples instead of the mean (antmaze)
             "eta_min": 1e-3,
             "eta_max": 100.0,
-            "eval_candidates": 10,
-            "eval_selection": "argmax",  # argmax | softmax
+            "num_candidates": 10,
+            "selection": "argmax",  # argmax | softmax
             # eta: initial BC weight; rho: LCB pessimism; eta_lr: dual-ascent step (0 keeps η fixed);
             # bc_threshold: the b of the dual constraint L_bc ≤ b.
             "hparams": {"eta": 1.0, "rho": 1.0, "eta_lr": 0.0, "bc_threshold": 1.0},
@@ -104,7 +100,7 @@ def soft_q_guidance_loss(
     return eta * bc + (noise_level * guidance * eps_pred).mean(axis=-1), bc
 
 
-class DACAgent(flax.struct.PyTreeNode):
+class DACAgent(SinglePhase, flax.struct.PyTreeNode):
     rng: jax.Array
     actor: TrainState
     target_actor_params: dict
@@ -113,18 +109,15 @@ class DACAgent(flax.struct.PyTreeNode):
     eta: jax.Array
     step: jax.Array
     hparams: dict
-    policy: DiffusionPolicy
+    diffusion: DiffusionPolicy
     config: ml_collections.FrozenConfigDict = flax.struct.field(pytree_node=False)
-
-    @staticmethod
-    def phases(config: ml_collections.ConfigDict):
-        return single_phase(config.max_steps)
 
     @classmethod
     def create(
         cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
     ) -> "DACAgent":
         agent_config = config.agent
+        candidates.check_rule(agent_config.selection, "agent.selection")
         rng, actor_key, critic_key = jax.random.split(rng, 3)
         return cls(
             rng=rng,
@@ -134,7 +127,7 @@ class DACAgent(flax.struct.PyTreeNode):
                 observations,
                 actions,
                 agent_config,
-                agent_config.num_critics,
+                agent_config.num_qs,
                 config.max_steps,
             ),
             eta=jnp.asarray(hparams["eta"], jnp.float32),
@@ -149,27 +142,27 @@ class DACAgent(flax.struct.PyTreeNode):
 
     def update_critic(self, batch: dict, rng: jax.Array) -> tuple["DACAgent", dict]:
         next_obs = batch["next_observations"]
-        next_actions = self.policy.sample_candidates(
+        next_actions = self.diffusion.sample_candidates(
             self.target_actor_params, next_obs, rng, self.config.target_samples
         )
-        values = candidate_q_values(self.critic.apply_fn, self.target_critic_params, next_obs, next_actions)
+        values = candidates.candidate_values(self.target_q, next_obs, next_actions)
         next_q = lower_confidence_bound(values, self.hparams["rho"], self.config.max_q_backup)
         target = batch["rewards"] + self.config.discount * batch["masks"] * next_q
 
         def loss_fn(params):
             qs = self.critic.apply_fn(params, batch["observations"], batch["actions"])
             loss = jnp.square(qs - target).mean()
-            return loss, {"critic_loss": loss, "q": qs.mean(), "q_std": qs.std(axis=0).mean()}
+            return loss, {"loss": loss, "q": qs.mean(), "q_std": qs.std(axis=0).mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.critic.params)
         critic = self.critic.apply_gradients(grads=grads)
         target_params = ema(critic.params, self.target_critic_params, self.config.tau)
-        return self.replace(critic=critic, target_critic_params=target_params), info
+        return self.replace(critic=critic, target_critic_params=target_params), infos.group("critic", info)
 
     def update_actor(self, batch: dict, rng: jax.Array) -> tuple["DACAgent", dict]:
         index_key, noise_key, dropout_key = jax.random.split(rng, 3)
         observations, actions = batch["observations"], batch["actions"]
-        schedule = self.policy.schedule
+        schedule = self.diffusion.schedule
         index = jax.random.randint(index_key, (actions.shape[0],), 0, schedule.num_steps)
         noise = jax.random.normal(noise_key, actions.shape)
         noisy = q_sample(schedule, actions, index, noise)
@@ -177,13 +170,13 @@ class DACAgent(flax.struct.PyTreeNode):
         guidance = normalised_q_gradient(self.target_q, observations, noisy, actions)
 
         def loss_fn(params):
-            eps_fn = self.policy.eps_fn(params, observations, dropout_rng=dropout_key)
+            eps_fn = self.diffusion.eps_fn(params, observations, dropout_rng=dropout_key)
             loss, bc = soft_q_guidance_loss(eps_fn(noisy, index), noise, guidance, noise_level, self.eta)
-            return loss.mean(), {"actor_loss": loss.mean(), "bc_loss": bc.mean()}
+            return loss.mean(), {"loss": loss.mean(), "bc_loss": bc.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
         actor = self.actor.apply_gradients(grads=grads)
-        new_bc = jnp.square(self.policy.eps_fn(actor.params, observations)(noisy, index) - noise).mean()
+        new_bc = jnp.square(self.diffusion.eps_fn(actor.params, observations)(noisy, index) - noise).mean()
         step = self.hparams["eta_lr"] * jnp.clip(new_bc - self.hparams["bc_threshold"], -1.0, 1.0)
         eta = jnp.clip(self.eta + step, self.config.eta_min, self.config.eta_max)
         target_params = delayed_ema(
@@ -195,22 +188,24 @@ class DACAgent(flax.struct.PyTreeNode):
             self.config.actor_target_start,
         )
         info = {**info, "eta": eta, "guidance_norm": jnp.linalg.norm(guidance, axis=-1).mean()}
-        return self.replace(actor=actor, target_actor_params=target_params, eta=eta), info
+        return self.replace(actor=actor, target_actor_params=target_params, eta=eta), infos.group(
+            "actor", info
+        )
 
     def update(self, batch: dict) -> tuple["DACAgent", dict]:
         rng, critic_key, actor_key = jax.random.split(self.rng, 3)
         agent, critic_info = self.update_critic(batch, critic_key)
         agent, actor_info = agent.update_actor(batch, actor_key)
-        return agent.replace(rng=rng, step=self.step + 1), {**critic_info, **actor_info}
+        return agent.replace(rng=rng, step=self.step + 1), infos.merge(critic_info, actor_info)
 
     def sample_policy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         """Samples of the diffusion policy itself, before the acting rule chooses among candidates."""
-        return self.policy.sample(self.actor.params, observations, rng)
+        return self.diffusion.sample(self.actor.params, observations, rng)
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         sample_key, select_key = jax.random.split(rng)
-        candidates = self.policy.sample_candidates(
-            self.actor.params, observations, sample_key, self.config.eval_candidates
+        actions = self.diffusion.sample_candidates(
+            self.actor.params, observations, sample_key, self.config.num_candidates
         )
-        qs = candidate_q_values(self.critic.apply_fn, self.target_critic_params, observations, candidates)
-        return select_by_value(candidates, qs.mean(axis=0), select_key, self.config.eval_selection)
+        q = candidates.candidate_values(self.target_q, observations, actions).mean(axis=0)
+        return candidates.select(actions, q, select_key, self.config.selection)

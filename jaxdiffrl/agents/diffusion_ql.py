@@ -1,7 +1,7 @@
 """Diffusion-QL (Wang et al., 2023): a diffusion policy regularised by its own ε-loss and pushed
 up a twin-Q critic through the whole reverse chain.
 
-- Actor: ``DiffusionPolicy`` (ε-MLP 3×256 mish, sinusoidal time, T = 5, vp schedule).
+- Actor: ``diffusion``, a ``DiffusionPolicy`` (ε-MLP 3×256 mish, sinusoidal time, T = 5, vp schedule).
   L = L_d − α E[Q(s, a⁰)], a⁰ sampled by the reparameterised chain, so the Q-gradient reaches the
   parameters through every one of the T steps; α = η / E|Q| with the normaliser stop-gradiented.
   ``q_head='random'`` (reference code) takes Q from one head drawn per update and normalises by
@@ -13,8 +13,8 @@ up a twin-Q critic through the whole reverse chain.
   samples of min_i Q̄_i; ``'min_of_max'`` (both reference codes) the min over heads of per-head maxima.
 - Targets: the critic is averaged every step (rate τ); the policy every ``actor_target_every``
   steps from step ``actor_target_start`` on (the reference code's 5 and 1000).
-- Acting: ``eval_candidates`` actions from the online policy, one picked by softmax over the
-  target critic's min_i Q̄_i (reference code) or by argmax.
+- Acting: ``num_candidates`` actions from the online policy, one picked (``selection``) by softmax
+  over the target critic's min_i Q̄_i (reference code) or by argmax.
 Both optimisers are Adam with optional cosine decay to 0 over the run and global-norm clipping.
 """
 
@@ -24,15 +24,11 @@ import jax.numpy as jnp
 import ml_collections
 from flax.training.train_state import TrainState
 
-from jaxdiffrl.agents.diffusion_actor_critic import (
-    candidate_q_values,
-    create_actor_critic,
-    delayed_ema,
-    select_by_value,
-)
+from jaxdiffrl.agents import candidates, infos
+from jaxdiffrl.agents.diffusion_actor_critic import create_actor_critic, delayed_ema
 from jaxdiffrl.agents.optimization import ema
+from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
-from jaxdiffrl.train.phases import single_phase
 
 EPS = 1e-6  # keeps α finite when E|Q| is 0 (e.g. η = 0 with an untrained critic)
 MAX_Q_ORDERS = ("max_of_min", "min_of_max")
@@ -57,14 +53,14 @@ def default_config() -> ml_collections.ConfigDict:
             "max_q_backup": False,
             "max_q_samples": 10,
             "max_q_order": "max_of_min",  # max_of_min | min_of_max
-            "eval_candidates": 50,
-            "eval_selection": "softmax",  # softmax | argmax
+            "num_candidates": 50,
+            "selection": "softmax",  # softmax | argmax
             "hparams": {"eta": 1.0},
         }
     )
 
 
-class DiffusionQLAgent(flax.struct.PyTreeNode):
+class DiffusionQLAgent(SinglePhase, flax.struct.PyTreeNode):
     rng: jax.Array
     actor: TrainState
     target_actor_params: dict
@@ -72,12 +68,8 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
     target_critic_params: dict
     step: jax.Array
     hparams: dict
-    policy: DiffusionPolicy
+    diffusion: DiffusionPolicy
     config: ml_collections.FrozenConfigDict = flax.struct.field(pytree_node=False)
-
-    @staticmethod
-    def phases(config: ml_collections.ConfigDict):
-        return single_phase(config.max_steps)
 
     @classmethod
     def create(
@@ -90,6 +82,7 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
             raise ValueError(
                 f"Unknown agent.max_q_order {agent_config.max_q_order!r}; choose one of {MAX_Q_ORDERS}."
             )
+        candidates.check_rule(agent_config.selection, "agent.selection")
         rng, actor_key, critic_key = jax.random.split(rng, 3)
         return cls(
             rng=rng,
@@ -105,18 +98,22 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
         """y = r + γ m Q̄(s′, a′) with a′ from the target policy (max-Q backup over samples if set)."""
         samples = self.config.max_q_samples if self.config.max_q_backup else 1
         next_obs = batch["next_observations"]
-        next_actions = self.policy.sample_candidates(self.target_actor_params, next_obs, rng, samples)
-        qs = candidate_q_values(self.critic.apply_fn, self.target_critic_params, next_obs, next_actions)
+        next_actions = self.diffusion.sample_candidates(self.target_actor_params, next_obs, rng, samples)
+        qs = candidates.candidate_values(self.target_q, next_obs, next_actions)
         if self.config.max_q_order == "max_of_min":
             next_q = qs.min(axis=0).max(axis=-1)
         else:
             next_q = qs.max(axis=-1).min(axis=0)
         return batch["rewards"] + self.config.discount * batch["masks"] * next_q
 
-    def q_loss(self, actor_params, observations: jnp.ndarray, rng: jax.Array) -> tuple[jnp.ndarray, dict]:
-        """−α E[Q(s, a⁰)], a⁰ from the reparameterised chain; differentiable w.r.t. ``actor_params``."""
+    def target_q(self, observations: jnp.ndarray, actions: jnp.ndarray) -> jnp.ndarray:
+        """Q̄_i(s, a) of both target heads → (2, …)."""
+        return self.critic.apply_fn(self.target_critic_params, observations, actions)
+
+    def q_term(self, actor_params, observations: jnp.ndarray, rng: jax.Array) -> tuple[jnp.ndarray, dict]:
+        """L_q = −α E[Q(s, a⁰)], a⁰ from the reparameterised chain; differentiable w.r.t. ``actor_params``."""
         sample_key, head_key = jax.random.split(rng)
-        actions = self.policy.sample(actor_params, observations, sample_key)
+        actions = self.diffusion.sample(actor_params, observations, sample_key)
         qs = self.critic.apply_fn(self.critic.params, observations, actions)
         if self.config.q_head == "random":
             head = jax.random.bernoulli(head_key).astype(jnp.int32)
@@ -125,15 +122,15 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
             q = normaliser = qs.min(axis=0)
         alpha = self.hparams["eta"] / (jax.lax.stop_gradient(jnp.abs(normaliser).mean()) + EPS)
         loss = -alpha * q.mean()
-        return loss, {"q_loss": loss, "alpha": alpha, "policy_q": q.mean()}
+        return loss, {"q_term": loss, "alpha": alpha, "policy_q": q.mean()}
 
     def actor_loss(self, actor_params, batch: dict, rng: jax.Array) -> tuple[jnp.ndarray, dict]:
         """L_d + L_q; L_d averaged over action dimensions as the reference code's mse."""
         bc_key, q_key = jax.random.split(rng)
-        bc_loss = self.policy.loss(actor_params, batch["observations"], batch["actions"], bc_key).mean()
-        bc_loss = bc_loss / self.policy.action_dim
-        q_loss, info = self.q_loss(actor_params, batch["observations"], q_key)
-        return bc_loss + q_loss, {**info, "bc_loss": bc_loss, "actor_loss": bc_loss + q_loss}
+        bc_loss = self.diffusion.loss(actor_params, batch["observations"], batch["actions"], bc_key).mean()
+        bc_loss = bc_loss / self.diffusion.action_dim
+        q_term, info = self.q_term(actor_params, batch["observations"], q_key)
+        return bc_loss + q_term, {**info, "bc_loss": bc_loss, "loss": bc_loss + q_term}
 
     def update(self, batch: dict) -> tuple["DiffusionQLAgent", dict]:
         rng, target_key, actor_key = jax.random.split(self.rng, 3)
@@ -142,7 +139,7 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
         def critic_loss_fn(params):
             qs = self.critic.apply_fn(params, batch["observations"], batch["actions"])
             loss = jnp.square(qs - target).mean(axis=1).sum()
-            return loss, {"critic_loss": loss, "q": qs.mean(), "target_q": target.mean()}
+            return loss, {"loss": loss, "q": qs.mean(), "target_q": target.mean()}
 
         critic_grads, critic_info = jax.grad(critic_loss_fn, has_aux=True)(self.critic.params)
         agent = self.replace(critic=self.critic.apply_gradients(grads=critic_grads))
@@ -165,16 +162,16 @@ class DiffusionQLAgent(flax.struct.PyTreeNode):
             target_critic_params=ema(agent.critic.params, self.target_critic_params, config.tau),
             step=self.step + 1,
         )
-        return agent, {**critic_info, **actor_info}
+        return agent, infos.merge(infos.group("critic", critic_info), infos.group("actor", actor_info))
 
     def sample_policy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         """Samples of the diffusion policy itself, before the acting rule chooses among candidates."""
-        return self.policy.sample(self.actor.params, observations, rng)
+        return self.diffusion.sample(self.actor.params, observations, rng)
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         sample_key, select_key = jax.random.split(rng)
-        candidates = self.policy.sample_candidates(
-            self.actor.params, observations, sample_key, self.config.eval_candidates
+        actions = self.diffusion.sample_candidates(
+            self.actor.params, observations, sample_key, self.config.num_candidates
         )
-        qs = candidate_q_values(self.critic.apply_fn, self.target_critic_params, observations, candidates)
-        return select_by_value(candidates, qs.min(axis=0), select_key, self.config.eval_selection)
+        q = candidates.candidate_values(self.target_q, observations, actions).min(axis=0)
+        return candidates.select(actions, q, select_key, self.config.selection)

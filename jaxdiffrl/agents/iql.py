@@ -10,10 +10,11 @@ import jax.numpy as jnp
 import ml_collections
 from flax.training.train_state import TrainState
 
+from jaxdiffrl.agents import infos
 from jaxdiffrl.agents.iql_critic import IQLCritic, default_critic_config
 from jaxdiffrl.agents.optimization import make_optimizer, new_train_state
+from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.networks import GaussianPolicy
-from jaxdiffrl.train.phases import single_phase
 
 ADVANTAGE_WEIGHT_CAP = 100.0
 
@@ -24,24 +25,21 @@ def default_config() -> ml_collections.ConfigDict:
             "critic": default_critic_config(),
             "actor_hidden_dims": (256, 256),
             "actor_lr": 3e-4,
-            "actor_cosine_decay": True,
+            "lr_decay": True,  # the actor's cosine decay over the run
             "actor_dropout": 0.0,
             # Float hyperparameters that can be swept in one vmapped job (--sweep=NAME=V1,V2).
-            # tau: expectile / quantile level; alpha: exponential-loss temperature; temperature: AWR β.
-            "hparams": {"tau": 0.7, "alpha": 1.0, "temperature": 3.0},
+            # expectile / quantile / alpha_exp: the value loss's level (only critic.value_loss's is
+            # used); temperature: AWR β.
+            "hparams": {"expectile": 0.7, "quantile": 0.6, "alpha_exp": 1.0, "temperature": 3.0},
         }
     )
 
 
-class IQLAgent(flax.struct.PyTreeNode):
+class IQLAgent(SinglePhase, flax.struct.PyTreeNode):
     rng: jax.Array
     critic: IQLCritic
     actor: TrainState
     hparams: dict
-
-    @staticmethod
-    def phases(config: ml_collections.ConfigDict):
-        return single_phase(config.max_steps)
 
     @classmethod
     def create(
@@ -53,7 +51,7 @@ class IQLAgent(flax.struct.PyTreeNode):
             tuple(agent_config.actor_hidden_dims), actions.shape[-1], dropout_rate=agent_config.actor_dropout
         )
         tx = make_optimizer(
-            agent_config.actor_lr, decay_steps=config.max_steps if agent_config.actor_cosine_decay else None
+            agent_config.actor_lr, decay_steps=config.max_steps if agent_config.lr_decay else None
         )
         return cls(
             rng=rng,
@@ -74,11 +72,11 @@ class IQLAgent(flax.struct.PyTreeNode):
             )
             log_prob = dist.log_prob(batch["actions"])
             loss = -(weights * log_prob).mean()
-            return loss, {"actor_loss": loss, "log_prob": log_prob.mean(), "awr_weight": weights.mean()}
+            return loss, {"loss": loss, "log_prob": log_prob.mean(), "awr_weight": weights.mean()}
 
         grads, actor_info = jax.grad(actor_loss_fn, has_aux=True)(self.actor.params)
         agent = self.replace(rng=rng, critic=critic, actor=self.actor.apply_gradients(grads=grads))
-        return agent, {**critic_info, **actor_info}
+        return agent, infos.merge(critic_info, infos.group("actor", actor_info))
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         return jnp.clip(self.actor.apply_fn(self.actor.params, observations).mode(), -1.0, 1.0)

@@ -1,8 +1,9 @@
 """The generalised IQL critic (twin Q, V, EMA target Q), shared by IQL, IDQL and ACD.
 
-L_V = E[f(min_i Q̄_i(s, a) − V(s))] with f from ``value_losses``;
-L_Q = E[Σ_i (r + γ m V(s′) − Q_i(s, a))²]. One ``update`` does the V step, then the Q step with
-the new V (as IQL's reference code orders them), then Polyak-averages the target.
+L_V = E[f(min_i Q̄_i(s, a) − V(s))] with f from ``value_losses`` at the level ``hparams`` holds
+for it (``expectile``, ``quantile`` or ``alpha_exp``); L_Q = E[Σ_i (r + γ m V(s′) − Q_i(s, a))²].
+One ``update`` does the V step, then the Q step with the new V (as IQL's reference code orders
+them), then Polyak-averages the target at rate ``tau``. Infos: ``value/…`` and ``critic/…``.
 """
 
 import flax.struct
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 import ml_collections
 from flax.training.train_state import TrainState
 
+from jaxdiffrl.agents import infos
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
 from jaxdiffrl.agents.value_losses import VALUE_LOSSES, value_loss
 from jaxdiffrl.networks import StateValue, activation_by_name, q_ensemble
@@ -22,12 +24,12 @@ def default_critic_config(**overrides) -> ml_collections.ConfigDict:
             "hidden_dims": (256, 256),
             "activation": "relu",
             "layer_norm": False,
-            "num_q": 2,
+            "num_qs": 2,
             "q_lr": 3e-4,
             "v_lr": 3e-4,
             "value_loss": "expectile",  # expectile | quantile | exponential
             "discount": 0.99,
-            "target_update_rate": 0.005,
+            "tau": 0.005,  # EMA rate of the target Q
         }
     )
     config.update(overrides)
@@ -40,7 +42,7 @@ class IQLCritic(flax.struct.PyTreeNode):
     v: TrainState
     value_loss_kind: str = flax.struct.field(pytree_node=False)
     discount: float = flax.struct.field(pytree_node=False)
-    target_update_rate: float = flax.struct.field(pytree_node=False)
+    tau: float = flax.struct.field(pytree_node=False)
 
     @classmethod
     def create(cls, rng: jax.Array, observations: jnp.ndarray, actions: jnp.ndarray, config) -> "IQLCritic":
@@ -51,7 +53,7 @@ class IQLCritic(flax.struct.PyTreeNode):
         q_key, v_key = jax.random.split(rng)
         act = activation_by_name(config.activation)
         hidden = tuple(config.hidden_dims)
-        q_net = q_ensemble(config.num_q, hidden, config.activation, config.layer_norm)
+        q_net = q_ensemble(config.num_qs, hidden, config.activation, config.layer_norm)
         v_net = StateValue(hidden, act, config.layer_norm)
         q_params = q_net.init(q_key, observations, actions)
         return cls(
@@ -60,7 +62,7 @@ class IQLCritic(flax.struct.PyTreeNode):
             v=new_train_state(v_net, v_net.init(v_key, observations), make_optimizer(config.v_lr)),
             value_loss_kind=config.value_loss,
             discount=config.discount,
-            target_update_rate=config.target_update_rate,
+            tau=config.tau,
         )
 
     def target_q(self, observations: jnp.ndarray, actions: jnp.ndarray) -> jnp.ndarray:
@@ -79,7 +81,7 @@ class IQLCritic(flax.struct.PyTreeNode):
         def v_loss_fn(params):
             v = self.v.apply_fn(params, batch["observations"])
             loss = value_loss(self.value_loss_kind, target_q - v, hparams).mean()
-            return loss, {"v_loss": loss, "v": v.mean(), "advantage": (target_q - v).mean()}
+            return loss, {"loss": loss, "v": v.mean(), "advantage": (target_q - v).mean()}
 
         v_grads, v_info = jax.grad(v_loss_fn, has_aux=True)(self.v.params)
         v_state = self.v.apply_gradients(grads=v_grads)
@@ -90,13 +92,13 @@ class IQLCritic(flax.struct.PyTreeNode):
         def q_loss_fn(params):
             qs = self.q.apply_fn(params, batch["observations"], batch["actions"])
             loss = jnp.square(qs - target).mean(axis=1).sum()
-            return loss, {"q_loss": loss, "q": qs.mean()}
+            return loss, {"loss": loss, "q": qs.mean()}
 
         q_grads, q_info = jax.grad(q_loss_fn, has_aux=True)(self.q.params)
         q_state = self.q.apply_gradients(grads=q_grads)
         critic = self.replace(
             q=q_state,
             v=v_state,
-            target_q_params=ema(q_state.params, self.target_q_params, self.target_update_rate),
+            target_q_params=ema(q_state.params, self.target_q_params, self.tau),
         )
-        return critic, {**v_info, **q_info}
+        return critic, infos.merge(infos.group("value", v_info), infos.group("critic", q_info))

@@ -7,8 +7,9 @@ Losses on a batch (s, a, r, s′, m):
 - temperature: α · (H − target_entropy) with H = −E log π(ã|s) held fixed, so α grows while the
   policy's entropy is below the target and shrinks above it.
 
-It makes the behaviour policies of the locomotion datasets (jaxdiffrl.data.generators.locomotion)
-and is trained from scratch by ``jaxdiffrl.train.online_training``.
+It makes the behaviour policies of the locomotion datasets (jaxdiffrl.generators.locomotion)
+and is trained from scratch by ``jaxdiffrl.train.online_training``. Infos: ``critic/…``,
+``actor/…``, ``temperature/…``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 import ml_collections
 from flax.training.train_state import TrainState
 
+from jaxdiffrl.agents import infos
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
 from jaxdiffrl.networks import GaussianPolicy, q_ensemble
 
@@ -103,7 +105,7 @@ class SACAgent(flax.struct.PyTreeNode):
         def loss_fn(params):
             q = self.critic.apply_fn(params, batch["observations"], batch["actions"])
             loss = ((q - target) ** 2).mean()
-            return loss, {"critic_loss": loss, "q": q.mean()}
+            return loss, {"loss": loss, "q": q.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.critic.params)
         critic = self.critic.apply_gradients(grads=grads)
@@ -118,7 +120,7 @@ class SACAgent(flax.struct.PyTreeNode):
             actions, log_probs = dist.sample_and_log_prob(rng)
             q = self.critic.apply_fn(self.critic.params, batch["observations"], actions).min(0)
             loss = (alpha * log_probs - q).mean()
-            return loss, {"actor_loss": loss, "entropy": -log_probs.mean()}
+            return loss, {"loss": loss, "entropy": -log_probs.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
         return self.replace(actor=self.actor.apply_gradients(grads=grads)), info
@@ -127,7 +129,7 @@ class SACAgent(flax.struct.PyTreeNode):
         def loss_fn(params):
             alpha = self.temperature.apply_fn(params)
             loss = alpha * (entropy - self.target_entropy)
-            return loss, {"temperature": alpha, "temperature_loss": loss}
+            return loss, {"value": alpha, "loss": loss}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.temperature.params)
         return self.replace(temperature=self.temperature.apply_gradients(grads=grads)), info
@@ -137,7 +139,11 @@ class SACAgent(flax.struct.PyTreeNode):
         agent, critic_info = self.replace(rng=rng).update_critic(batch, critic_key)
         agent, actor_info = agent.update_actor(batch, actor_key)
         agent, temperature_info = agent.update_temperature(jax.lax.stop_gradient(actor_info["entropy"]))
-        return agent, {**critic_info, **actor_info, **temperature_info}
+        return agent, infos.merge(
+            infos.group("critic", critic_info),
+            infos.group("actor", actor_info),
+            infos.group("temperature", temperature_info),
+        )
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
         """Stochastic actions a ~ π(·|s): the behaviour policy of the datasets."""

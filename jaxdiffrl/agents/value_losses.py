@@ -30,14 +30,18 @@ def exponential_loss(u: jnp.ndarray, alpha: jnp.ndarray) -> jnp.ndarray:
     return jnp.exp(z) - z
 
 
+# The hparams key that holds each loss's level: τ of the expectile, τ of the quantile, α.
+LEVEL_KEYS = {"expectile": "expectile", "quantile": "quantile", "exponential": "alpha_exp"}
+
+
 def value_loss(kind: str, u: jnp.ndarray, hparams: dict) -> jnp.ndarray:
-    """Per-sample f(u) for ``kind``; τ is ``hparams['tau']``, α is ``hparams['alpha']``."""
+    """Per-sample f(u) for ``kind`` at its level ``hparams[LEVEL_KEYS[kind]]``."""
     if kind == "expectile":
-        return expectile_loss(u, hparams["tau"])
+        return expectile_loss(u, hparams["expectile"])
     if kind == "quantile":
-        return quantile_loss(u, hparams["tau"])
+        return quantile_loss(u, hparams["quantile"])
     if kind == "exponential":
-        return exponential_loss(u, hparams["alpha"])
+        return exponential_loss(u, hparams["alpha_exp"])
     raise ValueError(f"Unknown value loss {kind!r}; choose one of {VALUE_LOSSES}.")
 
 
@@ -48,11 +52,11 @@ def implicit_actor_weights(kind: str, q: jnp.ndarray, v: jnp.ndarray, hparams: d
     below = (u < 0).astype(u.dtype)
     safe = jnp.maximum(jnp.abs(u), 1e-6)
     if kind == "expectile":
-        return jnp.abs(hparams["tau"] - below)
+        return jnp.abs(hparams["expectile"] - below)
     if kind == "quantile":
-        return jnp.abs(hparams["tau"] - below) / safe
+        return jnp.abs(hparams["quantile"] - below) / safe
     if kind == "exponential":
-        alpha = hparams["alpha"]
+        alpha = hparams["alpha_exp"]
         z = jnp.clip(alpha * u, -EXPONENT_CLIP, EXPONENT_CLIP)
         return jnp.where(jnp.abs(u) < 1e-6, alpha**2, alpha * jnp.abs(jnp.expm1(z)) / safe)  # → α² at u = 0
     raise ValueError(f"Unknown value loss {kind!r}; choose one of {VALUE_LOSSES}.")

@@ -64,3 +64,13 @@ def apply_conventions(dataset: OfflineDataset, config: ml_collections.ConfigDict
     if config.action_clip > 0:
         actions = np.clip(actions, -config.action_clip, config.action_clip)
     return dataset.replace(rewards=rewards.astype(np.float32), actions=actions.astype(np.float32))
+
+
+def iql_data_config(domain: str) -> ml_collections.ConfigDict:
+    """IQL's reward conventions, which IDQL, ACD and DAC reuse: locomotion r·1000/(return range),
+    antmaze r − 1, every other domain raw."""
+    if domain == "locomotion":
+        return default_data_config(reward_normalization="returns")
+    if domain == "antmaze":
+        return default_data_config(reward_shift=-1.0)
+    return default_data_config()

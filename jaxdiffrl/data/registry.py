@@ -4,21 +4,38 @@ A config's ``dataset`` is either a project name (``pointmaze-umaze``, ``bandit-d
 or any Minari id (``mujoco/hopper/medium-v0``, ``D4RL/antmaze/umaze-v1``). Project datasets made
 by a local generator are written as Minari datasets under $MINARI_DATASETS_PATH, and made on first
 use when missing; Minari ids are only ever read from disk (never downloaded implicitly).
+
+The generators live above the engine (``jaxdiffrl.generators``: the locomotion ones train SAC
+behaviour policies with it), so this layer only names them: each entry has a ``kind``, and
+``register_generator(kind, fn)`` — called when ``jaxdiffrl.generators`` is imported — supplies the
+function that writes it.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import ml_collections
 
 from jaxdiffrl.data.conventions import apply_conventions
 from jaxdiffrl.data.dataset import OfflineDataset, validate
-from jaxdiffrl.data.generators.recipes import LEVELS, LOCOMOTION
-from jaxdiffrl.data.minari_source import load_minari, minari_dataset_exists
+from jaxdiffrl.data.minari_source import DatasetNotFoundError, load_minari, minari_dataset_exists
 from jaxdiffrl.data.toy import BANDITS
+
+# The D4RL locomotion levels and the dataset prefixes that have a behaviour recipe.
+LEVELS = ("random", "medium", "medium-replay", "expert", "medium-expert")
+LOCOMOTION_ENVS = ("hopper", "halfcheetah", "walker2d", "ant")
+
+# kind -> generate(minari_id, *, transitions, seed, progress, **options) -> path; filled by
+# jaxdiffrl.generators on import.
+_GENERATORS: dict[str, Callable[..., str]] = {}
+
+
+def register_generator(kind: str, generate: Callable[..., str]) -> None:
+    """Supplies the function that writes the datasets of ``kind`` (pointmaze, car, bandit, locomotion)."""
+    _GENERATORS[kind] = generate
 
 
 @dataclass(frozen=True)
@@ -26,7 +43,7 @@ class GeneratedDataset:
     """A dataset this project makes itself: its Minari id and the generator that writes it."""
 
     minari_id: str
-    generator: str  # "module:function", imported lazily (generators pull in MuJoCo)
+    kind: str  # which registered generator writes it
     default_transitions: int | None  # None: the generator's own size (e.g. car: 2 000 episodes)
     options: dict = field(default_factory=dict)
 
@@ -34,8 +51,12 @@ class GeneratedDataset:
         self, *, transitions: int | None = None, seed: int = 0, progress: bool = True, **extra
     ) -> str:
         """Writes the dataset; ``extra`` goes to the generator (e.g. locomotion ``recipe_overrides``)."""
-        module_name, function_name = self.generator.split(":")
-        generate = getattr(importlib.import_module(module_name), function_name)
+        if self.kind not in _GENERATORS:
+            raise DatasetNotFoundError(
+                f"No generator for {self.minari_id} is registered: import jaxdiffrl.generators "
+                "(the launch scripts do) before generating project datasets."
+            )
+        generate = _GENERATORS[self.kind]
         transitions = self.default_transitions if transitions is None else transitions
         return generate(
             self.minari_id, transitions=transitions, seed=seed, progress=progress, **self.options, **extra
@@ -45,7 +66,7 @@ class GeneratedDataset:
 GENERATED: dict[str, GeneratedDataset] = {
     f"pointmaze-{maze}": GeneratedDataset(
         f"jaxdiffrl/pointmaze-{maze}-v0",
-        "jaxdiffrl.data.generators.pointmaze:generate_pointmaze",
+        "pointmaze",
         transitions,
         {"maze": maze},
     )
@@ -53,34 +74,27 @@ GENERATED: dict[str, GeneratedDataset] = {
 }
 GENERATED.update(
     {
-        "bidirectional-car": GeneratedDataset(
-            "jaxdiffrl/bidirectional-car-v0", "jaxdiffrl.data.generators.car:generate_car", None
-        ),
+        "bidirectional-car": GeneratedDataset("jaxdiffrl/bidirectional-car-v0", "car", None),
         "bidirectional-car-single-side": GeneratedDataset(
             "jaxdiffrl/bidirectional-car-single-side-v0",
-            "jaxdiffrl.data.generators.car:generate_car",
+            "car",
             None,
             {"single_side": True},
         ),
     }
 )
 GENERATED.update(
-    {
-        name: GeneratedDataset(
-            f"jaxdiffrl/{name}-v0", "jaxdiffrl.data.generators.bandit:generate_bandit", None, {"name": name}
-        )
-        for name in BANDITS
-    }
+    {name: GeneratedDataset(f"jaxdiffrl/{name}-v0", "bandit", None, {"name": name}) for name in BANDITS}
 )
 GENERATED.update(
     {  # hopper-medium, walker2d-medium-replay, …: sizes are the generator's (1M; 2M medium-expert)
         f"{env}-{level}": GeneratedDataset(
             f"jaxdiffrl/{env}-{level}-v0",
-            "jaxdiffrl.data.generators.locomotion:generate_locomotion",
+            "locomotion",
             None,
             {"env": env, "level": level},
         )
-        for env in LOCOMOTION
+        for env in LOCOMOTION_ENVS
         for level in LEVELS
     }
 )

@@ -6,41 +6,15 @@
   (−0.8, 0.8) 1, (0.8, 0.8) 0.
 - ``bandit-idql``: IDQL's 1-D bandit, modes −0.6, 0, 0.6 (σ 0.05), reward means 0, 0.5, 1 (σ 0.3).
 
-``jaxdiffrl.data.generators.bandit`` writes them as Minari datasets; their env
-(``jaxdiffrl.envs.BANDIT_ENV_IDS``) pays the mean reward of the mode an action lands near.
+The specs live with their env (``jaxdiffrl.envs.bandit``, which pays the mean reward of the mode an
+action lands near); ``jaxdiffrl.generators.bandit`` writes the datasets drawn here as Minari datasets.
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 
+from jaxdiffrl.envs.bandit import BANDITS, BanditSpec
 
-@dataclass(frozen=True)
-class BanditSpec:
-    centres: np.ndarray  # (modes, action_dim)
-    reward_means: np.ndarray  # (modes,)
-    action_std: float
-    reward_std: float
-    size: int
-
-
-BANDITS: dict[str, BanditSpec] = {
-    "bandit-dql-4mode": BanditSpec(
-        np.array([[0.0, -0.8], [0.8, 0.0], [-0.8, 0.0], [0.0, 0.8]]),
-        np.array([3.0, 2.0, 1.0, 0.0]),
-        0.05,
-        0.5,
-        10_000,
-    ),
-    "bandit-dql-corners": BanditSpec(
-        np.array([[0.8, -0.8], [-0.8, -0.8], [-0.8, 0.8], [0.8, 0.8]]),
-        np.array([3.0, 2.0, 1.0, 0.0]),
-        0.05,
-        0.5,
-        10_000,
-    ),
-    "bandit-idql": BanditSpec(np.array([[-0.6], [0.0], [0.6]]), np.array([0.0, 0.5, 1.0]), 0.05, 0.3, 10_000),
-}
+__all__ = ["BANDITS", "BanditSpec", "sample_bandit"]
 
 
 def sample_bandit(spec: BanditSpec, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

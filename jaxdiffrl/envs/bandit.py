@@ -4,18 +4,46 @@ The reward of an action is the mean reward of the nearest mode when the action l
 ``radius`` of it, else 0: the expected return of the task, without the reward noise of the data.
 """
 
+from dataclasses import dataclass
+
 import gymnasium as gym
 import numpy as np
+
+
+@dataclass(frozen=True)
+class BanditSpec:
+    centres: np.ndarray  # (modes, action_dim)
+    reward_means: np.ndarray  # (modes,)
+    action_std: float
+    reward_std: float
+    size: int
+
+
+BANDITS: dict[str, BanditSpec] = {
+    "bandit-dql-4mode": BanditSpec(
+        np.array([[0.0, -0.8], [0.8, 0.0], [-0.8, 0.0], [0.0, 0.8]]),
+        np.array([3.0, 2.0, 1.0, 0.0]),
+        0.05,
+        0.5,
+        10_000,
+    ),
+    "bandit-dql-corners": BanditSpec(
+        np.array([[0.8, -0.8], [-0.8, -0.8], [-0.8, 0.8], [0.8, 0.8]]),
+        np.array([3.0, 2.0, 1.0, 0.0]),
+        0.05,
+        0.5,
+        10_000,
+    ),
+    "bandit-idql": BanditSpec(np.array([[-0.6], [0.0], [0.6]]), np.array([0.0, 0.5, 1.0]), 0.05, 0.3, 10_000),
+}
 
 
 class BanditEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, name: str | None = None, centres=None, reward_means=None, radius: float = 0.2):
-        """Either ``name`` (a bandit of jaxdiffrl.data.toy.BANDITS) or explicit centres and means."""
+        """Either ``name`` (one of ``BANDITS``) or explicit centres and means."""
         if name is not None:
-            from jaxdiffrl.data.toy import BANDITS
-
             centres, reward_means = BANDITS[name].centres, BANDITS[name].reward_means
         self.centres = np.asarray(centres, np.float32)
         self.reward_means = np.asarray(reward_means, np.float32)

@@ -55,6 +55,35 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             )
 
 
+# Config keys renamed when the agents took one vocabulary (docs/conventions.md): old → new.
+RENAMED_KEYS = {
+    "agent.hparams.tau": "agent.hparams.expectile (or agent.hparams.quantile for the quantile loss); "
+    "tau now always names an EMA rate",
+    "agent.hparams.alpha": "agent.hparams.alpha_exp",
+    "agent.critic.num_q": "agent.critic.num_qs",
+    "agent.critic.target_update_rate": "agent.critic.tau",
+    "agent.num_critics": "agent.num_qs",
+    "agent.actor_cosine_decay": "agent.lr_decay",
+    "agent.cosine_decay": "agent.lr_decay",
+    "agent.lr": "agent.actor_lr",
+    "agent.hidden_dims": "agent.actor_hidden_dims",
+    "agent.dropout": "agent.actor_dropout",
+    "agent.policy": "agent.actor_type",
+    "agent.num_samples": "agent.num_candidates",
+    "agent.filter_samples": "agent.num_candidates",
+    "agent.eval_candidates": "agent.num_candidates",
+    "agent.eval_selection": "agent.selection",
+}
+
+
+def renamed_key_message(key: str) -> str | None:
+    """``key`` (e.g. ``agent.hparams.tau``) is an old name: the one line that names its new key."""
+    new = RENAMED_KEYS.get(key)
+    if new is None:
+        return None
+    return f"config key {key!r} was renamed: use {new}."
+
+
 def parse_config_arg(arg: str, allowed: dict[str, str]) -> tuple[str, dict[str, str]]:
     """Splits a config-file argument ``DATASET[,key=value…]`` into the dataset and its options.
 

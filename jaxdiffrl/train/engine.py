@@ -4,6 +4,9 @@ One program trains R runs (seeds × hyperparameter points) at once: agents are c
 ``vmap(Agent.create)``, and ``log_interval`` updates run as one jitted ``lax.scan`` of
 ``vmap(step)``, each step drawing its batch from the device-resident dataset. The run axis is
 sharded over the devices. Between chunks the host logs, evaluates and checkpoints.
+
+The engine knows agents only by their interface: ``agent_cls.phases(config)`` lists the phases
+(name, steps, the update function itself, batch size), ``create`` and ``sample_actions``.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from tqdm.auto import tqdm
 from jaxdiffrl.data.dataset import OfflineDataset
 from jaxdiffrl.train.checkpointing import Checkpointer
 from jaxdiffrl.train.device_data import sample_batch, to_device
+from jaxdiffrl.train.episodes import evaluate_and_score
 from jaxdiffrl.train.evaluation import Evaluator
-from jaxdiffrl.train.logging import MetricsLogger
-from jaxdiffrl.train.phases import Phase
+from jaxdiffrl.train.logging import EVAL, MetricsLogger
 from jaxdiffrl.train.runs import Run, stack_hparams
 from jaxdiffrl.train.sharding import RunSharding
 
@@ -50,17 +53,19 @@ def create_agents(agent_cls, config: ml_collections.ConfigDict, dataset: Offline
 
 
 @functools.cache
-def make_chunk(update: str, batch_size: int, length: int):
-    """A jitted function doing ``length`` updates of every run; returns per-run mean infos.
+def make_chunk(update, batch_size: int, length: int):
+    """A jitted function doing ``length`` calls of ``update(agent, batch)`` for every run; returns
+    per-run mean infos.
 
-    Cached, so every job in a process shares one jit (and its compilation cache) per signature.
+    Cached on (update function, batch size, length), so every job in a process shares one jit (and
+    its compilation cache) per signature.
     """
 
     def one_run(agent, key, data):
         def step(carry, _):
             agent, key = carry
             key, batch_key = jax.random.split(key)
-            agent, info = getattr(agent, update)(sample_batch(data, batch_key, batch_size))
+            agent, info = update(agent, sample_batch(data, batch_key, batch_size))
             return (agent, key), info
 
         (agent, key), infos = jax.lax.scan(step, (agent, key), None, length=length)
@@ -69,7 +74,7 @@ def make_chunk(update: str, batch_size: int, length: int):
     return jax.jit(jax.vmap(one_run, in_axes=(0, 0, None)))
 
 
-def _phase_at(phases: Sequence[Phase], step: int) -> tuple[int, int]:
+def _phase_at(phases: Sequence, step: int) -> tuple[int, int]:
     """(index of the phase that the update after ``step`` belongs to, that phase's end step)."""
     end = 0
     for index, phase in enumerate(phases):
@@ -123,11 +128,11 @@ def train(
     wall_start = time.time()
     bar = tqdm(total=total, initial=step, disable=not progress, unit="step", dynamic_ncols=True)
 
+    normalize = dataset.normalized_score if dataset.ref_max_score is not None else None
+
     def evaluate(at_step: int) -> None:
-        returns = evaluator.evaluate(agents, seeds, at_step)
-        scores = dataset.normalized_score(returns) if dataset.ref_max_score is not None else returns
-        metrics = {"return": returns.mean(1), "normalized_score": scores.mean(1)}
-        logger.log(at_step, metrics, "eval")
+        metrics, _ = evaluate_and_score(evaluator, agents, seeds, at_step, normalize)
+        logger.log(at_step, metrics, EVAL)
         bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
 
     limit = total if stop_after is None else min(total, stop_after)
@@ -146,29 +151,50 @@ def train(
         timed_signatures.add(signature)
         step += length
         bar.update(length)
-        logger.log(step, last_info, phase.name)
+        logger.log(step, last_info)
         if evaluator and (step % config.eval_interval == 0 or step == total):
             evaluate(step)
         if step % config.checkpoint_interval == 0 or step == total or step == limit:
             checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
     bar.close()
     checkpointer.close()
-    history = logger.history("eval")
+    history = logger.history(EVAL)
     logger.close()
     if evaluator:
         evaluator.close()
     if step < total:
         print(f"Stopped after {step} of {total} steps; continue with --resume.")
         return {}
+    results = results_block(
+        config,
+        runs,
+        history,
+        last_info,
+        num_devices=sharding.num_devices,
+        wall_time_s=time.time() - wall_start,
+        updates_per_s=trained_steps / train_seconds if train_seconds else None,
+    )
+    with open(os.path.join(workdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return results
 
-    results = {
+
+def results_block(
+    config: ml_collections.ConfigDict,
+    runs: Sequence[Run],
+    history: list[dict],
+    last_info: dict[str, np.ndarray],
+    **throughput,
+) -> dict[str, Any]:
+    """What ``results.json`` holds for a finished job: per-run final score, return and last
+    metrics, the evaluation history and throughput (``num_devices``, ``wall_time_s``,
+    ``updates_per_s``)."""
+    return {
         "algo": config.algo,
         "dataset": config.dataset,
-        "seeds": seeds,
-        "steps": total,
-        "num_devices": sharding.num_devices,
-        "wall_time_s": time.time() - wall_start,
-        "updates_per_s": trained_steps / train_seconds if train_seconds else None,
+        "seeds": [run.seed for run in runs],
+        "steps": config.max_steps,
+        **throughput,
         "runs": [
             {
                 "run": run.index,
@@ -182,6 +208,3 @@ def train(
         ],
         "eval_history": history,
     }
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    return results

@@ -5,17 +5,25 @@ run i of a vmapped job sees exactly the episodes a 1-seed job with the same seed
 """
 
 from collections.abc import Callable, Sequence
+from enum import IntEnum
 
 import gymnasium as gym
 import jax
 import numpy as np
 
-RESET, ACTIONS = 0, 1
+
+class SeedPurpose(IntEnum):
+    """What a seed from ``eval_seed`` is for; one table, so no two uses draw the same stream."""
+
+    EVAL_RESET = 0  # evaluation episodes' env resets
+    EVAL_ACTIONS = 1  # evaluation's action sampling
+    ONLINE_RESET = 2  # online fine-tuning's env resets
+    ONLINE_ACTIONS = 3  # online fine-tuning's exploration
 
 
-def eval_seed(seed: int, step: int, purpose: int, episode: int = 0) -> int:
+def eval_seed(seed: int, step: int, purpose: SeedPurpose, episode: int = 0) -> int:
     """A 32-bit seed for one evaluation's env resets or action noise, from (seed, step) alone."""
-    return int(np.random.SeedSequence([seed, step, purpose, episode]).generate_state(1)[0])
+    return int(np.random.SeedSequence([seed, step, int(purpose), episode]).generate_state(1)[0])
 
 
 class Evaluator:
@@ -28,9 +36,11 @@ class Evaluator:
     def evaluate(self, agents, seeds: Sequence[int], step: int) -> np.ndarray:
         """Runs one episode per env and returns the undiscounted returns, shape (runs, episodes)."""
         R, E = self.num_runs, self.episodes
-        reset_seeds = [eval_seed(s, step, RESET, e) for s in seeds for e in range(E)]
+        reset_seeds = [eval_seed(s, step, SeedPurpose.EVAL_RESET, e) for s in seeds for e in range(E)]
         observations, _ = self.envs.reset(seed=reset_seeds)
-        keys = np.stack([np.asarray(jax.random.PRNGKey(eval_seed(s, step, ACTIONS))) for s in seeds])
+        keys = np.stack(
+            [np.asarray(jax.random.PRNGKey(eval_seed(s, step, SeedPurpose.EVAL_ACTIONS))) for s in seeds]
+        )
         returns = np.zeros(R * E)
         active = np.ones(R * E, bool)
         while active.any():

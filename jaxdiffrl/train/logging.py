@@ -1,4 +1,9 @@
-"""Run monitoring: one TensorBoard writer per run, a JSONL of every scalar, console summaries."""
+"""Run monitoring: one TensorBoard writer per run, a JSONL of every scalar, console summaries.
+
+Tags are ``<group>/<name>``: agents' update infos arrive grouped already (``critic/loss``,
+``actor/bc_loss``, …; see ``jaxdiffrl.agents.infos``), and the loops add their own groups below,
+so TensorBoard shows one section per network and one per kind of evaluation.
+"""
 
 import json
 import os
@@ -8,6 +13,10 @@ import numpy as np
 from tensorboardX import SummaryWriter
 
 from jaxdiffrl.train.runs import Run
+
+EVAL = "eval"  # offline evaluations: return, normalized_score
+ONLINE = "online"  # online fine-tuning: online/<agent info>, online/eval/…, online/rollout/…
+ROLLOUT = "rollout"  # episodes of the acting policy while it trains online
 
 
 class MetricsLogger:
@@ -35,15 +44,17 @@ class MetricsLogger:
             for run in runs
         ]
 
-    def log(self, step: int, metrics: Mapping[str, np.ndarray], prefix: str) -> None:
-        """``metrics`` holds one (runs,) array per name."""
+    def log(self, step: int, metrics: Mapping[str, np.ndarray], prefix: str | None = None) -> None:
+        """``metrics`` holds one (runs,) array per name; each is logged as ``prefix/name``, or as
+        ``name`` itself without a prefix."""
         with open(self.path, "a") as f:
             for run in self.runs:
                 row = {"step": step, "run": run.index, "seed": run.seed}
                 for name, values in metrics.items():
                     value = float(np.asarray(values)[run.index])
-                    row[f"{prefix}/{name}"] = value
-                    self.writers[run.index].add_scalar(f"{prefix}/{name}", value, step)
+                    tag = f"{prefix}/{name}" if prefix else name
+                    row[tag] = value
+                    self.writers[run.index].add_scalar(tag, value, step)
                 f.write(json.dumps(row) + "\n")
 
     def history(self, prefix: str) -> list[dict]:

@@ -20,7 +20,7 @@ import numpy as np
 from jaxdiffrl.train.runs import point_label, swept_keys
 
 SCORE_KEY = "eval/normalized_score"
-LOSS_NAME = "bc_loss"  # logged as train/<phase>/bc_loss
+LOSS_KEY = "actor/bc_loss"  # the agent's L_d, logged as it names it
 KINDS = ("final", "offline", "online_best")
 
 
@@ -35,7 +35,7 @@ def _read_series(workdir: str) -> tuple[dict, dict, dict]:
             for key, value in row.items():
                 if key == SCORE_KEY:
                     scores[run][row["step"]] = value
-                elif key.startswith("train/") and key.endswith("/" + LOSS_NAME):
+                elif key == LOSS_KEY:
                     losses[run][row["step"]] = value
     return losses, scores, seeds
 

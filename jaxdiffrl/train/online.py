@@ -6,13 +6,15 @@ jitted, vmapped call: store each run's last transition, take the agent's update 
 drawn from its buffer, and pick its next exploration action.
 
 An agent supports fine-tuning with two methods:
-- ``online_mode(config) -> OnlineMode`` (staticmethod): the method that explores and the updates
-  (method, count per env step, batch size) of ``config.online.mode``;
+- ``online_mode(config)`` (classmethod): an ``OnlineMode`` (``jaxdiffrl.agents.phases``) holding
+  the function that explores and the updates (function, count per env step, batch size) of
+  ``config.online.mode``;
 - ``start_online(config) -> Agent``: whatever must change before fine-tuning (optimiser resets).
 
 Metrics continue the offline run's step axis (offline ``max_steps`` + env steps) in the same
-metrics.jsonl / TensorBoard files, under ``online/train/...``, ``online/rollout/...`` and
-``online/eval/...`` (offline: ``train/...``, ``eval/...``); ``results.json`` gains an ``online`` entry.
+metrics.jsonl / TensorBoard files, under ``online/<agent info>`` (``online/critic/loss``, …),
+``online/rollout/...`` and ``online/eval/...`` (offline: ``critic/...``, ``eval/...``);
+``results.json`` gains an ``online`` entry.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -32,16 +33,15 @@ from tqdm.auto import tqdm
 from jaxdiffrl.data.conventions import apply_conventions
 from jaxdiffrl.data.dataset import validate
 from jaxdiffrl.data.registry import load_dataset
-from jaxdiffrl.envs.vector import final_observations, make_vector_env
+from jaxdiffrl.envs.vector import make_vector_env
 from jaxdiffrl.train.checkpointing import Checkpointer
-from jaxdiffrl.train.evaluation import Evaluator, eval_seed
-from jaxdiffrl.train.logging import MetricsLogger
+from jaxdiffrl.train.episodes import EpisodeReturns, evaluate_and_score, transition_from_step
+from jaxdiffrl.train.evaluation import Evaluator, SeedPurpose, eval_seed
+from jaxdiffrl.train.logging import EVAL, ONLINE, ROLLOUT, MetricsLogger
 from jaxdiffrl.train.replay_buffer import ReplayBuffer
 from jaxdiffrl.train.restore import restore_agents
 from jaxdiffrl.train.runs import Run
 from jaxdiffrl.train.sharding import RunSharding
-
-ENV_RESET, ACTION_NOISE = 2, 3  # eval_seed purposes (evaluation uses 0 and 1)
 
 
 def default_online_config(**overrides) -> ml_collections.ConfigDict:
@@ -60,23 +60,6 @@ def default_online_config(**overrides) -> ml_collections.ConfigDict:
     return config
 
 
-@dataclass(frozen=True)
-class OnlineUpdate:
-    """``per_env_step`` calls of the agent method ``update`` on replay batches of ``batch_size``."""
-
-    update: str
-    per_env_step: int
-    batch_size: int
-
-
-@dataclass(frozen=True)
-class OnlineMode:
-    """``act``: the agent method (observations, rng) → actions that explores; then the updates."""
-
-    act: str
-    updates: tuple[OnlineUpdate, ...]
-
-
 def reward_convention(raw: np.ndarray, converted: np.ndarray) -> tuple[float, float]:
     """(scale, offset) with converted = scale·raw + offset: the data conventions are affine maps of
     the reward, recovered here so that online rewards are treated as the dataset's were."""
@@ -88,26 +71,34 @@ def reward_convention(raw: np.ndarray, converted: np.ndarray) -> tuple[float, fl
     return scale, offset
 
 
-def _explore(mode: OnlineMode):
+def _explore(mode):
     def explore(agent, key, observation):
         key, act_key = jax.random.split(key)
-        return key, getattr(agent, mode.act)(observation[None], act_key)[0]
+        return key, mode.act(agent, observation[None], act_key)[0]
 
     return explore
 
 
-def make_online_step(mode: OnlineMode):
-    """The jitted, vmapped env-step update: store, learn, act. The buffers are donated."""
+def make_online_step(mode):
+    """The jitted, vmapped env-step update of an ``OnlineMode``: store, learn, act. The buffers are
+    donated. An update repeated within the step reports the mean of its infos."""
     explore = _explore(mode)
 
     def one_run(agent, buffer, key, transition, observation):
         buffer = buffer.add(transition)
         infos = {}
         for update in mode.updates:
+            repeats = []
             for _ in range(update.per_env_step):
                 key, batch_key = jax.random.split(key)
-                agent, info = getattr(agent, update.update)(buffer.sample(batch_key, update.batch_size))
-                infos.update(info)
+                agent, info = update.update(agent, buffer.sample(batch_key, update.batch_size))
+                repeats.append(info)
+            mean = jax.tree.map(lambda *values: jnp.mean(jnp.stack(values)), *repeats)
+            if infos.keys() & mean.keys():
+                raise ValueError(
+                    f"Online updates report the same info keys {sorted(infos.keys() & mean.keys())}."
+                )
+            infos.update(mean)
         key, action = explore(agent, key, observation)
         return agent, buffer, key, action, infos
 
@@ -142,7 +133,9 @@ def finetune(
     buffer = ReplayBuffer.seeded(dataset.arrays(), online.buffer_size or dataset.size + online.steps)
     buffers = sharding.shard_runs(jax.tree.map(lambda x: jnp.broadcast_to(x, (num_runs, *x.shape)), buffer))
     keys = sharding.shard_runs(
-        jnp.stack([jax.random.PRNGKey(eval_seed(s, offline_steps, ACTION_NOISE)) for s in seeds])
+        jnp.stack(
+            [jax.random.PRNGKey(eval_seed(s, offline_steps, SeedPurpose.ONLINE_ACTIONS)) for s in seeds]
+        )
     )
     mode = agent_cls.online_mode(config)
     step_fn = make_online_step(mode)
@@ -151,10 +144,10 @@ def finetune(
     envs = make_vector_env(dataset.make_env, num_runs)
     evaluator = Evaluator(dataset.make_env, num_runs, config.eval_episodes)
     logger = MetricsLogger(workdir, runs, start_step=offline_steps)
-    observations, _ = envs.reset(seed=[eval_seed(s, offline_steps, ENV_RESET) for s in seeds])
+    observations, _ = envs.reset(seed=[eval_seed(s, offline_steps, SeedPurpose.ONLINE_RESET) for s in seeds])
     keys, actions = explore(agents, keys, jnp.asarray(observations, jnp.float32))
-    episode_returns = np.zeros(num_runs)
-    finished: list[list[float]] = [[] for _ in runs]
+    episodes = EpisodeReturns(num_runs)
+    normalize = dataset.normalized_score if dataset.ref_max_score is not None else None
     info_sums: dict[str, np.ndarray] = {}
     history: list[dict[str, Any]] = []
     bar = tqdm(total=online.steps, disable=not progress, unit="env step", dynamic_ncols=True)
@@ -162,42 +155,33 @@ def finetune(
     for step in range(1, online.steps + 1):
         actions = np.asarray(actions)
         next_observations, rewards, terminated, truncated, infos = envs.step(actions)
-        transition = {
-            "observations": observations,
-            "actions": actions,
-            "rewards": reward_scale * rewards + reward_offset,
-            "next_observations": final_observations(next_observations, infos),
-            "masks": 1.0 - terminated,  # bootstrap through time limits
-            "dones": terminated | truncated,
-        }
+        converted = reward_scale * rewards + reward_offset
+        transition = transition_from_step(
+            observations, actions, converted, next_observations, terminated, truncated, infos
+        )
         transition = {k: jnp.asarray(v, jnp.float32) for k, v in transition.items()}
         agents, buffers, keys, actions, info = step_fn(
             agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32)
         )
         for name, values in info.items():
             info_sums[name] = info_sums.get(name, 0.0) + np.asarray(values)
-        episode_returns += rewards
-        for i in np.flatnonzero(terminated | truncated):
-            finished[i].append(float(episode_returns[i]))
-            episode_returns[i] = 0.0
+        episodes.add(rewards, terminated | truncated)
         observations = next_observations
         bar.update(1)
 
         at = offline_steps + step
         if step % online.log_interval == 0 or step == online.steps:
             count = online.log_interval if step % online.log_interval == 0 else step % online.log_interval
-            logger.log(at, {k: v / count for k, v in info_sums.items()}, "online/train")
+            logger.log(at, {k: v / count for k, v in info_sums.items()}, ONLINE)
             info_sums = {}
-            if any(finished):
+            if episodes.any_finished():
+                finished = episodes.pop()
                 episode_means = np.array([np.mean(f) if f else np.nan for f in finished])
                 rollout = {"return": episode_means, "episodes": np.array([len(f) for f in finished])}
-                logger.log(at, rollout, "online/rollout")
-                finished = [[] for _ in runs]
+                logger.log(at, rollout, f"{ONLINE}/{ROLLOUT}")
         if step % online.eval_interval == 0 or step == online.steps:
-            returns = evaluator.evaluate(agents, seeds, at)
-            scores = dataset.normalized_score(returns) if dataset.ref_max_score is not None else returns
-            metrics = {"return": returns.mean(1), "normalized_score": scores.mean(1)}
-            logger.log(at, metrics, "online/eval")
+            metrics, _ = evaluate_and_score(evaluator, agents, seeds, at, normalize)
+            logger.log(at, metrics, f"{ONLINE}/{EVAL}")
             history.append({"env_steps": step, **{k: v.tolist() for k, v in metrics.items()}})
             bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
     bar.close()

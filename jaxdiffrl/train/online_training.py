@@ -20,10 +20,10 @@ import ml_collections
 import numpy as np
 from tqdm.auto import tqdm
 
-from jaxdiffrl.data.generators.rollouts import EpisodeRecorder
-from jaxdiffrl.envs.vector import final_observations, make_vector_env
+from jaxdiffrl.envs.vector import make_vector_env
+from jaxdiffrl.train.episodes import EpisodeRecorder, EpisodeReturns, evaluate_and_score, transition_from_step
 from jaxdiffrl.train.evaluation import Evaluator
-from jaxdiffrl.train.logging import MetricsLogger
+from jaxdiffrl.train.logging import EVAL, ONLINE, ROLLOUT, MetricsLogger
 from jaxdiffrl.train.replay_buffer import ReplayBuffer
 from jaxdiffrl.train.runs import Run
 
@@ -119,7 +119,7 @@ def learn_online(
         agent, 0, np.zeros(0), recorder=EpisodeRecorder(observations) if record_episodes else None
     )
     key = jax.random.PRNGKey(seed)
-    episode_returns, finished, info_sums, info_count = np.zeros(num_envs), [], {}, 0
+    episodes, info_sums, info_count = EpisodeReturns(num_envs), {}, 0
     actions = envs.action_space.sample()
     bar = tqdm(
         total=config.steps, disable=not progress, desc=description, unit="env step", dynamic_ncols=True
@@ -128,14 +128,9 @@ def learn_online(
         next_observations, rewards, terminated, truncated, infos = envs.step(actions)
         if run.recorder is not None:
             run.recorder.step(actions, next_observations, rewards, terminated, truncated, infos)
-        transitions = {
-            "observations": observations,
-            "actions": actions,
-            "rewards": rewards,
-            "next_observations": final_observations(next_observations, infos),
-            "masks": 1.0 - terminated,  # bootstrap through time limits
-            "dones": terminated | truncated,
-        }
+        transitions = transition_from_step(
+            observations, actions, rewards, next_observations, terminated, truncated, infos
+        )
         updates = config.updates_per_step * num_envs if env_steps > config.start_steps else 0
         buffer = _store(buffer, jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), transitions))
         agent, key, policy_actions, info = _update_act(
@@ -149,10 +144,7 @@ def learn_online(
         random_phase = env_steps < config.start_steps
         actions = envs.action_space.sample() if random_phase else np.asarray(policy_actions)
         observations = next_observations
-        episode_returns += rewards
-        for i in np.flatnonzero(terminated | truncated):
-            finished.append(episode_returns[i])
-            episode_returns[i] = 0.0
+        episodes.add(rewards, terminated | truncated)
         if info:
             info_count += 1
             for name, value in info.items():
@@ -161,17 +153,18 @@ def learn_online(
         if logger and env_steps % config.log_interval < num_envs:
             if info_count:
                 means = {k: np.array([v / info_count]) for k, v in info_sums.items()}
-                logger.log(env_steps, means, "online/train")
+                logger.log(env_steps, means, ONLINE)
                 info_sums, info_count = {}, 0
-            if finished:
-                logger.log(env_steps, {"return": np.array([np.mean(finished)])}, "online/rollout")
-                finished = []
+            if episodes.any_finished():
+                finished = [r for per_env in episodes.pop() for r in per_env]
+                logger.log(env_steps, {"return": np.array([np.mean(finished)])}, f"{ONLINE}/{ROLLOUT}")
         if env_steps % config.eval_interval < num_envs:
-            returns = evaluator.evaluate(jax.tree.map(lambda x: x[None], agent), [seed], env_steps)[0]
-            run.agent, run.env_steps, run.returns = agent, env_steps, returns
-            run.history.append({"env_steps": env_steps, "return": float(returns.mean())})
+            agents = jax.tree.map(lambda x: x[None], agent)
+            metrics, returns = evaluate_and_score(evaluator, agents, [seed], env_steps, None)
+            run.agent, run.env_steps, run.returns = agent, env_steps, returns[0]
+            run.history.append({"env_steps": env_steps, "return": float(metrics["return"][0])})
             if logger:
-                logger.log(env_steps, {"return": np.array([returns.mean()])}, "online/eval")
+                logger.log(env_steps, {"return": metrics["return"]}, f"{ONLINE}/{EVAL}")
             bar.set_postfix(eval_return=f"{returns.mean():.0f}")
             if on_evaluation is not None and on_evaluation(run):
                 break

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jaxdiffrl.train.config import RENAMED_KEYS
+
 
 @dataclass(frozen=True)
 class Run:
@@ -38,6 +40,9 @@ def parse_sweep(specs: Sequence[str], valid: Mapping[str, float]) -> dict[str, l
         if not sep or not values:
             raise ValueError(f"--sweep={spec!r} must look like NAME=V1,V2,… (e.g. expectile=0.7,0.9).")
         if name not in valid:
+            if f"agent.hparams.{name}" in RENAMED_KEYS:
+                new = RENAMED_KEYS[f"agent.hparams.{name}"].split()[0].removeprefix("agent.hparams.")
+                raise ValueError(f"--sweep names {name!r}, which was renamed: sweep {new!r} instead.")
             raise ValueError(
                 f"--sweep names {name!r}, which is not a sweepable hyperparameter of this agent; "
                 f"valid: {', '.join(sorted(valid)) or '(none)'}."

@@ -18,7 +18,9 @@ import gymnasium as gym
 import jax
 import numpy as np
 
-from jaxdiffrl.data.generators.behaviour import (
+from jaxdiffrl.data.minari_writer import write_minari_dataset
+from jaxdiffrl.data.reference_scores import D4RL_REFERENCE_SCORES
+from jaxdiffrl.generators.behaviour import (
     behaviour_dir,
     has_policy,
     load_episodes,
@@ -26,10 +28,8 @@ from jaxdiffrl.data.generators.behaviour import (
     load_record,
     train_behaviour,
 )
-from jaxdiffrl.data.generators.recipes import LEVELS, LOCOMOTION
-from jaxdiffrl.data.generators.rollouts import collect, trim
-from jaxdiffrl.data.minari_writer import write_minari_dataset
-from jaxdiffrl.data.reference_scores import D4RL_REFERENCE_SCORES
+from jaxdiffrl.generators.recipes import LEVELS, LOCOMOTION
+from jaxdiffrl.generators.rollouts import collect, trim
 
 _LEVEL_CODE = {level: i for i, level in enumerate(LEVELS)}
 

@@ -28,8 +28,8 @@ import numpy as np
 
 from jaxdiffrl.agents.sac import SACAgent
 from jaxdiffrl.agents.sac import default_config as sac_config
-from jaxdiffrl.data.generators.recipes import LocomotionRecipe
 from jaxdiffrl.data.minari_source import minari_root
+from jaxdiffrl.generators.recipes import LocomotionRecipe
 from jaxdiffrl.train.online_training import OnlineRun, default_online_training_config, learn_online
 
 

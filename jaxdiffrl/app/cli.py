@@ -17,10 +17,11 @@ import ml_collections
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+import jaxdiffrl.app  # noqa: F401  (fills the agent and dataset-generator registries)
 from jaxdiffrl.data.dataset import DatasetError
 from jaxdiffrl.data.minari_source import DatasetNotFoundError
 from jaxdiffrl.data.registry import prepare_dataset
-from jaxdiffrl.train.config import check_config
+from jaxdiffrl.train.config import check_config, renamed_key_message
 from jaxdiffrl.train.engine import train
 from jaxdiffrl.train.runs import make_runs, parse_sweep, point_label
 
@@ -34,7 +35,7 @@ flags.DEFINE_bool("progress", True, "Show a progress bar.")
 FLAGS = flags.FLAGS
 
 
-CONFIGS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "configs")
+CONFIGS_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "configs"))
 _default_config = ""  # the launch script's default --config, for error messages
 
 
@@ -83,6 +84,9 @@ def _explain_flag_error(argv: list[str], error: Exception, default_config: str) 
         if not arg.startswith("--config.") or "=" not in arg:
             continue
         path = arg[len("--config.") :].split("=", 1)[0].split(".")
+        renamed = renamed_key_message(".".join(path))
+        if renamed and not _has_key(config, path):
+            return renamed
         node = config
         for depth, key in enumerate(path):
             if not isinstance(node, ml_collections.ConfigDict) or key not in node:
@@ -93,6 +97,15 @@ def _explain_flag_error(argv: list[str], error: Exception, default_config: str) 
                 return f"unknown config key {'.'.join(path)!r}: {parent} has no {key!r}; valid keys: {valid}."
             node = node[key]
     return f"{type(error).__name__}: {error}"
+
+
+def _has_key(config: ml_collections.ConfigDict, path: list[str]) -> bool:
+    node = config
+    for key in path:
+        if not isinstance(node, ml_collections.ConfigDict) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def load_config(spec: str) -> ml_collections.ConfigDict:

@@ -16,9 +16,9 @@ import numpy as np
 from tqdm import tqdm
 
 import jaxdiffrl.envs  # noqa: F401  (registers the Maze2D ids)
-from jaxdiffrl.data.generators.maze_planner import MazePlanner
 from jaxdiffrl.data.minari_writer import write_minari_dataset
 from jaxdiffrl.envs.maze2d import GOAL_RADIUS, Maze2DEnv
+from jaxdiffrl.generators.maze_planner import MazePlanner
 
 ENV_IDS = {
     "umaze": "jaxdiffrl/Maze2D-UMaze-v0",

@@ -1,6 +1,5 @@
 """The locomotion recipes: which gymnasium env each dataset prefix uses, the SAC behaviour run's
-settings, and the D4RL levels. Free of JAX and MuJoCo imports, so the dataset registry reads them
-without loading a simulator."""
+settings (the D4RL levels are the dataset registry's). Free of JAX and MuJoCo imports."""
 
 from __future__ import annotations
 
@@ -9,7 +8,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-LEVELS = ("random", "medium", "medium-replay", "expert", "medium-expert")
+from jaxdiffrl.data.registry import LEVELS, LOCOMOTION_ENVS
+
+__all__ = ["LEVELS", "LOCOMOTION", "LocomotionRecipe"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,4 @@ LOCOMOTION: dict[str, LocomotionRecipe] = {
     "walker2d": LocomotionRecipe("walker2d", "Walker2d-v5", 1531.0),
     "ant": LocomotionRecipe("ant", "Ant-v5", 1293.0),
 }
+assert tuple(LOCOMOTION) == LOCOMOTION_ENVS, "every registered locomotion dataset needs a recipe"
