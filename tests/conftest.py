@@ -24,7 +24,10 @@ TINY_MAZE_TRANSITIONS = 3_000
 
 @pytest.fixture(scope="session", autouse=True)
 def minari_dir(tmp_path_factory):
-    """The session's Minari datasets folder (also exported as MINARI_DATASETS_PATH)."""
+    """The session's Minari datasets folder (also exported as MINARI_DATASETS_PATH); the dataset
+    generators are registered, so a project dataset a test names is made on first use."""
+    import jaxdiffrl.generators  # noqa: F401
+
     path = tmp_path_factory.mktemp("minari_datasets")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MINARI_DATASETS_PATH", str(path))
@@ -39,6 +42,7 @@ def tiny_maze_dataset(minari_dir):
     fixture ran, ``load_dataset("pointmaze-umaze")`` / ``prepare_dataset`` read it from disk
     instead of generating the full-size dataset. Do not mutate its arrays.
     """
+    import jaxdiffrl.generators  # noqa: F401  (registers the dataset generators)
     from jaxdiffrl.data.registry import GENERATED, load_dataset
 
     GENERATED["pointmaze-umaze"].generate(transitions=TINY_MAZE_TRANSITIONS, seed=0, progress=False)

@@ -25,7 +25,7 @@ CENTRES = BANDITS["bandit-idql"].centres[:, 0]  # reward means 0, 0.5, 1
 
 def tiny_config(advantage_repr: str = "raw", max_steps: int = 20, width: int = 32, diffusion_steps: int = 10):
     agent = acd.default_config()
-    agent.hparams.tau = 0.99  # V ≈ max Q, so the best mode's advantage is ≈ 0 (the paper's premise)
+    agent.hparams.expectile = 0.99  # V ≈ max Q, so the best mode's advantage is ≈ 0 (the paper's premise)
     agent.critic.update(hidden_dims=(32, 32), q_lr=1e-3, v_lr=1e-3)
     agent.diffusion.update(
         resnet_blocks=1, resnet_width=width, time_dim=8, dropout_rate=0.0, num_steps=diffusion_steps
@@ -66,7 +66,7 @@ def test_guidance_zero_is_conditional_and_minus_one_unconditional():
 
         def reference(keep):  # the model at A = target (keep = 1) or at the null token (keep = 0)
             condition = agent.condition(params, observations, target, jnp.full_like(target, keep))
-            return agent.diffusion.sample(params["policy"], condition, key)
+            return agent.diffusion.sample(params["net"], condition, key)
 
         return jax.vmap(guided)(jnp.array([0.0, -1.0, 3.0])), jax.vmap(reference)(jnp.array([1.0, 0.0]))
 
@@ -77,7 +77,7 @@ def test_guidance_zero_is_conditional_and_minus_one_unconditional():
 
     batch = {"observations": observations, "actions": jnp.zeros((64, 1))}
     trained, info = jax.jit(ACDAgent.update_actor)(agent, batch)
-    assert np.isfinite(info["actor_loss"])
+    assert np.isfinite(info["actor/loss"])
     before, after = (
         jax.tree.leaves(agent.actor.params["encoder"]),
         jax.tree.leaves(trained.actor.params["encoder"]),
@@ -101,7 +101,9 @@ def test_conditioning_on_advantage_selects_the_mode():
     runs = make_runs([0], config.agent.hparams, {})
     agents = create_agents(ACDAgent, config, dataset, runs)
     keys = jnp.asarray(run_keys([0])[1])
-    agents, _, _ = make_chunk("update", 256, config.max_steps)(agents, keys, to_device(dataset.arrays()))
+    agents, _, _ = make_chunk(ACDAgent.update, 256, config.max_steps)(
+        agents, keys, to_device(dataset.arrays())
+    )
     agent = jax.tree.map(lambda x: x[0], agents)
     labels = np.asarray(
         agent.labels({"observations": jnp.zeros((dataset.size, 1)), "actions": dataset.actions})
@@ -135,7 +137,7 @@ def test_launch_acd_f_smoke(tmp_path):
     results = launch(
         "train_acd.py", tmp_path, f"--config={REPO}/configs/acd/toy.py:bandit-idql,variant=acd-f",
         "--config.max_steps=20", "--config.log_interval=10", "--config.eval_interval=20",
-        "--config.checkpoint_interval=20", "--config.eval_episodes=2", "--config.agent.filter_samples=4",
+        "--config.checkpoint_interval=20", "--config.eval_episodes=2", "--config.agent.num_candidates=4",
         "--config.agent.critic.hidden_dims=(8,8)", "--config.agent.diffusion.resnet_width=8",
         "--config.agent.diffusion.resnet_blocks=1", "--config.agent.diffusion.num_steps=5",
     )  # fmt: skip

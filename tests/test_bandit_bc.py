@@ -36,10 +36,10 @@ def _toy_config(policy: str):
     spec.loader.exec_module(module)
     config = module.get_config("bandit-dql-4mode")
     assert config.agent.diffusion.num_steps == 50, "the bandit figure uses T = 50"
-    config.agent.policy = policy
-    config.agent.lr = LR
+    config.agent.actor_type = policy
+    config.agent.actor_lr = LR
     config.agent.diffusion.hidden_dims = (64, 64, 64)
-    config.agent.hidden_dims = (64, 64)
+    config.agent.actor_hidden_dims = (64, 64)
     config.agent.stochastic_actions = True  # Gaussian BC acts by sampling its fitted Gaussian
     config.max_steps = STEPS
     return config
@@ -52,9 +52,9 @@ def _train_and_sample(policy: str) -> np.ndarray:
     runs = make_runs(SEEDS, config.agent.hparams, {})
     agents = create_agents(BCAgent, config, dataset, runs)
     data_keys = jnp.asarray(run_keys(SEEDS)[1])
-    chunk = make_chunk("update", config.batch_size, config.max_steps)
+    chunk = make_chunk(BCAgent.update, config.batch_size, config.max_steps)
     agents, _, info = chunk(agents, data_keys, to_device(dataset.arrays()))
-    assert np.all(np.isfinite(np.asarray(info["bc_loss"]))), f"{policy} BC loss {info['bc_loss']}"
+    assert np.all(np.isfinite(np.asarray(info["actor/loss"]))), f"{policy} BC loss {info['actor/loss']}"
     observations = jnp.zeros((NUM_SAMPLES, dataset.observation_dim))
     sample = jax.jit(jax.vmap(lambda agent, key: agent.sample_actions(observations, key)))
     actions = np.asarray(sample(agents, jax.random.split(jax.random.PRNGKey(42), len(SEEDS))))

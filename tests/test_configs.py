@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from jaxdiffrl.train.cli import CONFIGS_DIR, load_config
+from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.train.config import check_config
 
 REQUIRED = ("algo", "dataset", "max_steps", "batch_size", "log_interval", "eval_interval", "eval_episodes")

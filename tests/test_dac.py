@@ -111,7 +111,7 @@ def test_launch_script_smoke_with_dual_ascent(tmp_path):
         "--config.agent.diffusion.num_steps=3",
         "--config.agent.diffusion.hidden_dims=(8,8)",
         "--config.agent.critic_hidden_dims=(8,8)",
-        "--config.agent.num_critics=3",
+        "--config.agent.num_qs=3",
         "--config.agent.target_samples=2",
         "--config.agent.hparams.eta=1.0",
         "--config.agent.hparams.eta_lr=0.01",
@@ -124,6 +124,6 @@ def test_launch_script_smoke_with_dual_ascent(tmp_path):
     results = json.loads((workdir / "results.json").read_text())
     assert [r["hparams"]["bc_threshold"] for r in results["runs"]] == [100.0, -100.0]
     for run in results["runs"]:
-        assert np.isfinite(run["normalized_score"]) and np.isfinite(run["final_metrics"]["critic_loss"])
-    etas = [r["final_metrics"]["eta"] for r in results["runs"]]
+        assert np.isfinite(run["normalized_score"]) and np.isfinite(run["final_metrics"]["critic/loss"])
+    etas = [r["final_metrics"]["actor/eta"] for r in results["runs"]]
     np.testing.assert_allclose(etas, [1 - 0.155, 1 + 0.155], rtol=1e-5)

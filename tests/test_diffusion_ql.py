@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 
 from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
+from jaxdiffrl.app.cli import load_config
 from jaxdiffrl.data.registry import prepare_dataset
 from jaxdiffrl.diffusion.policy import DiffusionPolicy
-from jaxdiffrl.train.cli import load_config
 from jaxdiffrl.train.config import base_config
 from jaxdiffrl.train.device_data import to_device
 from jaxdiffrl.train.engine import create_agents, make_chunk, run_keys
@@ -49,11 +49,11 @@ def bandit_samples() -> dict:
     dataset = prepare_dataset(config)
     runs = make_runs(SEEDS, config.agent.hparams, {"eta": [0.0, ETA]})
     agents = create_agents(DiffusionQLAgent, config, dataset, runs)
-    chunk = make_chunk("update", config.batch_size, config.max_steps)
+    chunk = make_chunk(DiffusionQLAgent.update, config.batch_size, config.max_steps)
     agents, _, info = chunk(
         agents, jnp.asarray(run_keys([r.seed for r in runs])[1]), to_device(dataset.arrays())
     )
-    assert np.all(np.isfinite(np.asarray(info["bc_loss"])))
+    assert np.all(np.isfinite(np.asarray(info["actor/bc_loss"])))
     observations = jnp.zeros((NUM_SAMPLES, dataset.observation_dim))
 
     def sample(agent, key):
@@ -120,17 +120,17 @@ def test_q_gradient_reaches_the_actor_through_every_step():
         lambda key: DiffusionQLAgent.create(key, observations[:1], jnp.zeros((1, 2)), config, {"eta": 1.0})
     )
     agent = create(jax.random.PRNGKey(1))
-    fields = {name: getattr(agent.policy, name) for name in agent.policy.__dataclass_fields__}
+    fields = {name: getattr(agent.diffusion, name) for name in agent.diffusion.__dataclass_fields__}
 
     @jax.jit
     def q_gradient(stop_index):
-        cut_agent = agent.replace(policy=StopGradientAt(**fields, stop_index=stop_index))
-        loss = lambda params: cut_agent.q_loss(params, observations, jax.random.PRNGKey(2))[0]
+        cut_agent = agent.replace(diffusion=StopGradientAt(**fields, stop_index=stop_index))
+        loss = lambda params: cut_agent.q_term(params, observations, jax.random.PRNGKey(2))[0]
         return jnp.concatenate([g.ravel() for g in jax.tree.leaves(jax.grad(loss)(agent.actor.params))])
 
     full = q_gradient(-1)
     assert float(jnp.linalg.norm(full)) > 0
-    for step in range(agent.policy.num_steps):
+    for step in range(agent.diffusion.num_steps):
         relative = float(jnp.linalg.norm(full - q_gradient(step)) / jnp.linalg.norm(full))
         assert relative > 1e-3, f"step index {step} adds nothing to the gradient ({relative:.2e})"
 
@@ -140,7 +140,7 @@ def test_model_selection_reports_final_offline_and_online(tmp_path):
     rows = []
     losses = {1: 0.9, 2: 0.7, 3: 0.5, 4: 0.6, 5: 0.4, 6: 0.45}  # windows (0,2], (2,4], (4,6]
     for step, loss in losses.items():
-        rows.append({"step": step, "run": 0, "seed": 3, "train/train/bc_loss": loss})
+        rows.append({"step": step, "run": 0, "seed": 3, "actor/bc_loss": loss})
         if step % 2 == 0:
             rows.append(
                 {
@@ -177,7 +177,7 @@ def test_launch_script_smoke(tmp_path):
         "--config.agent.diffusion.num_steps=3",
         "--config.agent.diffusion.hidden_dims=(8,8)",
         "--config.agent.critic_hidden_dims=(8,8)",
-        "--config.agent.eval_candidates=4",
+        "--config.agent.num_candidates=4",
         "--seeds=2",
         f"--workdir={workdir}",
         "--progress=false",

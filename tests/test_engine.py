@@ -99,7 +99,7 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     # The resumed job's log reads as one run: every (step, run) row exactly once.
     with open(tmp_path / "cut" / "metrics.jsonl") as f:
         rows = [json.loads(line) for line in f]
-    train_rows = [(r["step"], r["run"]) for r in rows if "train/q_loss" in r]
+    train_rows = [(r["step"], r["run"]) for r in rows if "critic/loss" in r]
     assert len(train_rows) == len(set(train_rows)) == 4 * 2
     assert [h["step"] for h in resumed["eval_history"]] == [20, 40]
 
@@ -157,3 +157,32 @@ def test_four_device_sharding_matches_one_device(tmp_path):
     assert single["num_devices"] == 1
     for run in range(4):
         assert_close(final_metrics(report["results"], run), final_metrics(single, run))
+
+
+def read_scalar_tags(folder) -> set[str]:
+    """The scalar tags of every TensorBoard event file under ``folder`` (TFRecord framing: length,
+    its CRC, the Event proto, its CRC)."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    tags = set()
+    for path in folder.rglob("events.out.tfevents.*"):
+        data = path.read_bytes()
+        offset = 0
+        while offset < len(data):
+            (length,) = struct.unpack("<Q", data[offset : offset + 8])
+            event = event_pb2.Event.FromString(data[offset + 12 : offset + 12 + length])
+            tags |= {value.tag for value in event.summary.value}
+            offset += 12 + length + 4
+    return tags
+
+
+def test_tensorboard_groups_scalars_by_network(tmp_path):
+    config = tiny_iql_config(max_steps=20)
+    dataset = prepare_dataset(config)
+    train(IQLAgent, config, dataset, make_runs([0], config.agent.hparams, {}), str(tmp_path), progress=False)
+    tags = read_scalar_tags(tmp_path / "tb")
+    groups = {tag.split("/")[0] for tag in tags}
+    assert {"critic", "value", "actor", "eval"} <= groups, tags
+    assert {"critic/loss", "value/loss", "actor/loss", "eval/normalized_score"} <= tags, tags

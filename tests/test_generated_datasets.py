@@ -11,9 +11,9 @@ import minari
 import numpy as np
 import pytest
 
-from jaxdiffrl.data.generators.recipes import LEVELS, LOCOMOTION
 from jaxdiffrl.data.reference_scores import D4RL_REFERENCE_SCORES
 from jaxdiffrl.data.registry import GENERATED, load_dataset
+from jaxdiffrl.generators.recipes import LEVELS, LOCOMOTION
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A SAC run of 1 500 env steps with small networks; medium is the first evaluated policy.

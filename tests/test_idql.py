@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from jaxdiffrl.agents import idql
-from jaxdiffrl.agents.idql import IDQLAgent, resample_candidates
+from jaxdiffrl.agents.candidates import select
+from jaxdiffrl.agents.idql import IDQLAgent
 from jaxdiffrl.data.registry import prepare_dataset
 from jaxdiffrl.data.toy import BANDITS
 from jaxdiffrl.train.config import base_config
@@ -29,7 +30,7 @@ def bandit_config(value_loss: str = "expectile", max_steps: int = 100):
     agent = idql.default_config()
     agent.critic.update(hidden_dims=(32, 32), value_loss=value_loss, q_lr=1e-3, v_lr=1e-3)
     agent.diffusion.update(resnet_blocks=1, resnet_width=32, time_dim=8, dropout_rate=0.0)
-    agent.update(actor_lr=1e-3, actor_batch_size=256, num_samples=16)
+    agent.update(actor_lr=1e-3, actor_batch_size=256, num_candidates=16)
     return base_config(
         "idql", "bandit-idql", agent, max_steps=max_steps, batch_size=256, log_interval=max_steps,
         eval_interval=max_steps, checkpoint_interval=max_steps, eval_episodes=50,
@@ -64,11 +65,11 @@ def train_critics(kind: str, steps: int = 2_000):
     """Critic-only training of one run per level of ``kind``'s hyperparameter, vmapped."""
     config = bandit_config(kind)
     dataset = prepare_dataset(config)
-    name = "alpha" if kind == "exponential" else "tau"
+    name = {"expectile": "expectile", "quantile": "quantile", "exponential": "alpha_exp"}[kind]
     runs = make_runs([0], config.agent.hparams, {name: list(LEVELS[kind])})
     agents = create_agents(IDQLAgent, config, dataset, runs)
     keys = jnp.asarray(run_keys([r.seed + r.index for r in runs])[1])
-    agents, _, _ = make_chunk("update_critic", config.batch_size, steps)(
+    agents, _, _ = make_chunk(IDQLAgent.update_critic, config.batch_size, steps)(
         agents, keys, to_device(dataset.arrays())
     )
     return dataset, agents
@@ -107,7 +108,7 @@ def test_value_and_implicit_actor_of_each_critic_loss(kind):
     def implicit_actor(candidates, reference):
         _, weights = agent.score_candidates(jnp.zeros((states, 1)), candidates)
         _, reference_weights = agent.score_candidates(jnp.zeros((1, 1)), reference)
-        return resample_candidates(candidates, weights, jax.random.PRNGKey(1)), reference_weights
+        return select(candidates, weights, jax.random.PRNGKey(1), "resample"), reference_weights
 
     resampled, reference_weights = implicit_actor(jnp.float32(candidates), jnp.float32(reference))
     target = histogram(reference, np.asarray(reference_weights).ravel())
@@ -122,5 +123,5 @@ def test_phases_split_max_steps():
         ("actor", 20, 256),
     ]
     config.agent.schedule = "interleaved"
-    assert [(p.update, p.steps) for p in IDQLAgent.phases(config)] == [("update", 30)]
-    assert idql.actor_steps(config) == 30
+    assert [(p.update, p.steps) for p in IDQLAgent.phases(config)] == [(IDQLAgent.update, 30)]
+    assert IDQLAgent.actor_steps(config) == 30

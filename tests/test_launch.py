@@ -74,14 +74,14 @@ def test_sweep_makes_seeds_times_points(tmp_path):
         "--config=configs/iql/toy.py",
         *TINY,
         "--seeds=2",
-        "--sweep=tau=0.6,0.9",
+        "--sweep=expectile=0.6,0.9",
         f"--workdir={workdir}",
         "--config.agent.critic.hidden_dims=(8,)",
         "--config.agent.actor_hidden_dims=(8,)",
     )
     assert out.returncode == 0, out.stderr[-3000:]
     runs = json.loads((workdir / "results.json").read_text())["runs"]
-    assert [(r["seed"], r["hparams"]["tau"]) for r in runs] == [(0, 0.6), (1, 0.6), (0, 0.9), (1, 0.9)]
+    assert [(r["seed"], r["hparams"]["expectile"]) for r in runs] == [(0, 0.6), (1, 0.6), (0, 0.9), (1, 0.9)]
     plot = launch("plot.py", str(workdir), f"--out={tmp_path / 'curves.png'}")
     assert plot.returncode == 0, plot.stderr[-3000:]
     assert (tmp_path / "curves.png").stat().st_size > 1000
@@ -132,14 +132,14 @@ def test_a_used_workdir_is_never_overwritten(tmp_path):
     before = (workdir / "metrics.jsonl").read_text()
     again = launch("train_iql.py", *args)
     assert again.returncode != 0 and "already holds a run" in again.stderr
-    changed = launch("train_iql.py", *args, "--resume", "--config.agent.hparams.tau=0.9")
+    changed = launch("train_iql.py", *args, "--resume", "--config.agent.hparams.expectile=0.9")
     assert (
         changed.returncode != 0
-        and "agent.hparams.tau" in changed.stderr
+        and "agent.hparams.expectile" in changed.stderr
         and "Traceback" not in changed.stderr
     )
     assert (workdir / "metrics.jsonl").read_text() == before, "refused jobs leave the run's logs as they were"
-    assert json.loads((workdir / "config.json").read_text())["agent"]["hparams"]["tau"] == 0.7
+    assert json.loads((workdir / "config.json").read_text())["agent"]["hparams"]["expectile"] == 0.7
 
 
 def test_benchmark_times_each_phase(tmp_path):

@@ -13,13 +13,9 @@ import pytest
 
 from jaxdiffrl.agents import idql
 from jaxdiffrl.agents.idql import IDQLAgent
+from jaxdiffrl.agents.phases import OnlineMode, OnlineUpdate
 from jaxdiffrl.train.config import base_config
-from jaxdiffrl.train.online import (
-    OnlineMode,
-    OnlineUpdate,
-    default_online_config,
-    reward_convention,
-)
+from jaxdiffrl.train.online import default_online_config, reward_convention
 from jaxdiffrl.train.replay_buffer import ReplayBuffer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,10 +47,13 @@ def test_reward_convention_recovers_the_affine_map():
 def test_idql_online_modes():
     """Table 3: IDQL-Max tunes Q and V only, exploring greedily; IDQL-Imp also tunes μ_φ (2 steps)."""
     config = base_config("idql", "bandit-idql", idql.default_config(), online=default_online_config())
-    assert IDQLAgent.online_mode(config) == OnlineMode("act_greedy", (OnlineUpdate("update_critic", 1, 256),))
+    assert IDQLAgent.online_mode(config) == OnlineMode(
+        IDQLAgent.act_greedy, (OnlineUpdate(IDQLAgent.update_critic, 1, 256),)
+    )
     config.online.mode = "implicit"
     assert IDQLAgent.online_mode(config) == OnlineMode(
-        "act_implicit", (OnlineUpdate("update_critic", 1, 256), OnlineUpdate("update_actor", 2, 1024))
+        IDQLAgent.act_implicit,
+        (OnlineUpdate(IDQLAgent.update_critic, 1, 256), OnlineUpdate(IDQLAgent.update_actor, 2, 1024)),
     )
     config.online.mode = "other"
     with pytest.raises(ValueError, match="online.mode"):
@@ -68,7 +67,7 @@ def test_launch_idql_offline_then_online(tmp_path):
     workdir = tmp_path / "run"
     overrides = {
         "max_steps": 2_000, "log_interval": 500, "eval_interval": 2_000, "checkpoint_interval": 2_000,
-        "eval_episodes": 50, "agent.critic_fraction": 0.25, "agent.actor_lr": 1e-3, "agent.num_samples": 16,
+        "eval_episodes": 50, "agent.critic_fraction": 0.25, "agent.actor_lr": 1e-3, "agent.num_candidates": 16,
         "agent.critic.q_lr": 1e-3, "agent.critic.v_lr": 1e-3, "agent.diffusion.resnet_blocks": 2,
         "agent.diffusion.dropout_rate": 0.0, "online.enabled": True, "online.mode": "implicit",
         "online.steps": 200, "online.log_interval": 100, "online.eval_interval": 200,
@@ -90,11 +89,11 @@ def test_launch_idql_offline_then_online(tmp_path):
     rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
     offline_rows = [r for r in rows if r["step"] <= 2_000]
     online_rows = [r for r in rows if r["step"] > 2_000]
-    assert any("eval/return" in r for r in offline_rows) and any("critic/q_loss" in r for r in offline_rows)
+    assert any("eval/return" in r for r in offline_rows) and any("critic/loss" in r for r in offline_rows)
     assert all(
         key.startswith("online/") for r in online_rows for key in r if key not in ("step", "run", "seed")
     )
     logged = {key for row in online_rows for key in row}
-    assert {"online/train/q_loss", "online/train/actor_loss", "online/rollout/return"} <= logged
+    assert {"online/critic/loss", "online/actor/loss", "online/rollout/return"} <= logged
     assert "online/eval/return" in logged
     assert max(r["step"] for r in online_rows) == 2_200

@@ -8,7 +8,7 @@ import pytest
 
 import jaxdiffrl.envs  # noqa: F401  (registers the bandit envs)
 from jaxdiffrl.agents.sac import SACAgent, default_config
-from jaxdiffrl.data.generators.recipes import LOCOMOTION
+from jaxdiffrl.generators.recipes import LOCOMOTION
 from jaxdiffrl.train.online_training import default_online_training_config, learn_online
 
 

@@ -43,7 +43,9 @@ def _mean_losses(q, grid, hparams, kind):
 
 def _grid_minimiser(q, kind, **hparams):
     """argmin over V of the mean loss: a 0.01 grid over [−1.5, 2.5], then a 1e-4 grid around its best."""
-    hparams = {k: jnp.float32(v) for k, v in {"tau": 0.5, "alpha": 1.0, **hparams}.items()}
+    levels = {"tau": 0.5, "alpha": 1.0, **hparams}  # τ of the expectile / quantile, α of the exponential
+    levels = {"expectile": levels["tau"], "quantile": levels["tau"], "alpha_exp": levels["alpha"]}
+    hparams = {k: jnp.float32(v) for k, v in levels.items()}
     q = jnp.asarray(q, jnp.float32)
     centre = 0.5
     for half_width, step in ((2.0, 0.01), (0.02, STEP)):
@@ -124,7 +126,7 @@ def test_loss_values_on_hand_values():
     np.testing.assert_allclose(exponential_loss(u, 2.0), expected, rtol=1e-5)
     # Past the clip the loss stays finite (no overflow of exp(α u)).
     assert np.all(np.isfinite(exponential_loss(jnp.array([1e4, -1e4]), 1.0)))
-    hparams = {"tau": 0.7, "alpha": 2.0}
+    hparams = {"expectile": 0.7, "quantile": 0.7, "alpha_exp": 2.0}
     np.testing.assert_allclose(value_loss("expectile", u, hparams), expectile_loss(u, 0.7))
     np.testing.assert_allclose(value_loss("quantile", u, hparams), quantile_loss(u, 0.7))
     np.testing.assert_allclose(value_loss("exponential", u, hparams), exponential_loss(u, 2.0))
@@ -135,7 +137,7 @@ def test_loss_values_on_hand_values():
 def test_implicit_actor_weights_on_hand_values():
     q = jnp.array([1.0, 2.0, 0.5])
     v = jnp.array([1.5, 1.5, 1.5])  # u = Q − V = −0.5, 0.5, −1
-    hparams = {"tau": 0.7, "alpha": 2.0}
+    hparams = {"expectile": 0.7, "quantile": 0.7, "alpha_exp": 2.0}
     np.testing.assert_allclose(implicit_actor_weights("expectile", q, v, hparams), [0.3, 0.7, 0.3], rtol=1e-6)
     np.testing.assert_allclose(
         implicit_actor_weights("quantile", q, v, hparams), [0.3 / 0.5, 0.7 / 0.5, 0.3 / 1.0], rtol=1e-6
@@ -151,5 +153,5 @@ def test_exponential_weight_is_continuous_at_zero_advantage():
     # α |exp(α u) − 1| / |u| → α² as u → 0; the weight must not collapse for tiny advantages.
     alpha = 2.0
     u = jnp.array([0.0, 1e-9, -1e-7, 1e-4])
-    weights = implicit_actor_weights("exponential", u, jnp.zeros_like(u), {"alpha": alpha})
+    weights = implicit_actor_weights("exponential", u, jnp.zeros_like(u), {"alpha_exp": alpha})
     np.testing.assert_allclose(weights, alpha**2, rtol=1e-3, err_msg="exponential weights near Q = V")

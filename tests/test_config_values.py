@@ -1,0 +1,86 @@
+"""Every config resolves to the values it had before the vocabulary renames (docs/conventions.md).
+
+``data/config_snapshot.json`` holds each config file's flattened values (default argument and a
+few options) as they were before the renames; each must come back under its new name. The only
+keys allowed to appear or vanish are the value-loss levels a config does not use (every IQL-style
+config now carries the expectile, quantile and exponential levels, and uses the one its
+``critic.value_loss`` names).
+"""
+
+import json
+import os
+
+import pytest
+
+from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
+from jaxdiffrl.app.cli import _explain_flag_error as explain
+
+SNAPSHOT = json.load(open(os.path.join(os.path.dirname(__file__), "data", "config_snapshot.json")))
+RENAMED = {
+    "agent.hparams.alpha": "agent.hparams.alpha_exp",
+    "agent.critic.num_q": "agent.critic.num_qs",
+    "agent.critic.target_update_rate": "agent.critic.tau",
+    "agent.num_critics": "agent.num_qs",
+    "agent.actor_cosine_decay": "agent.lr_decay",
+    "agent.cosine_decay": "agent.lr_decay",
+    "agent.lr": "agent.actor_lr",
+    "agent.hidden_dims": "agent.actor_hidden_dims",
+    "agent.dropout": "agent.actor_dropout",
+    "agent.policy": "agent.actor_type",
+    "agent.num_samples": "agent.num_candidates",
+    "agent.filter_samples": "agent.num_candidates",
+    "agent.eval_candidates": "agent.num_candidates",
+    "agent.eval_selection": "agent.selection",
+}
+LEVELS = {"expectile": "agent.hparams.expectile", "quantile": "agent.hparams.quantile"}
+LEVELS["exponential"] = "agent.hparams.alpha_exp"
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def renamed(old: dict) -> tuple[dict, set[str]]:
+    """The old values under their new names, and the new keys a config may add without using."""
+    loss = old.get("agent.critic.value_loss")
+    values, unused = {}, set()
+    for key, value in old.items():
+        if key == "agent.hparams.tau":  # the level of the expectile or quantile loss
+            key = LEVELS["quantile"] if loss == "quantile" else LEVELS["expectile"]
+            if loss == "exponential":
+                continue
+        elif key == "agent.hparams.alpha" and loss is not None and loss != "exponential":
+            continue
+        values[RENAMED.get(key, key)] = value
+    if loss is not None:
+        unused = {level for name, level in LEVELS.items() if name != loss}
+    return values, unused
+
+
+@pytest.mark.parametrize("spec", sorted(SNAPSHOT))
+def test_config_values_survive_the_renames(spec):
+    new = flatten(json.loads(load_config(os.path.join(CONFIGS_DIR, spec)).to_json_best_effort()))
+    old, unused = renamed(SNAPSHOT[spec])
+    for key in unused:
+        new.pop(key, None)
+    missing = sorted(old.keys() - new.keys())
+    added = sorted(new.keys() - old.keys())
+    assert not missing and not added, f"{spec}: lost {missing}, gained {added}"
+    differing = {k: (old[k], new[k]) for k in old if old[k] != new[k]}
+    assert not differing, f"{spec}: values moved {differing}"
+
+
+@pytest.mark.parametrize("old_key", ["agent.hparams.tau", "agent.critic.num_q", "agent.policy"])
+def test_an_old_key_names_its_new_one(old_key):
+    config = os.path.join(CONFIGS_DIR, "bc/toy.py" if old_key == "agent.policy" else "iql/toy.py")
+    argv = ["train.py", f"--config={config}", f"--config.{old_key}=1"]
+    message = explain(argv, KeyError(old_key), config)
+    assert message.startswith(f"config key {old_key!r} was renamed: use ") and RENAMED.get(
+        old_key, "expectile"
+    ).split(".")[-1] in message, message
