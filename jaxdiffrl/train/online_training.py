@@ -63,7 +63,8 @@ class OnlineRun:
 
 
 # Storing and learning are two jitted calls: fused into one, XLA copies the whole buffer every step
-# (34 ms instead of 6 ms per SAC update for a 1M-row buffer on CPU).
+# (74 ms instead of 12 ms per SAC env step with a 1M-row buffer on the 2-core CPU;
+# docs/benchmarks/online-step.md). Fine-tuning (online.make_online_step) splits the same way.
 _store = jax.jit(lambda buffer, transitions: buffer.extend(transitions), donate_argnums=(0,))
 
 
