@@ -21,19 +21,38 @@ from jaxdiffrl.train.replay_buffer import ReplayBuffer
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_replay_buffer_is_a_ring_seeded_with_the_dataset():
+def test_replay_buffer_keeps_the_dataset_and_rings_the_online_rows():
     arrays = {"rewards": np.arange(3, dtype=np.float32), "observations": np.zeros((3, 2), np.float32)}
     buffer = ReplayBuffer.seeded(arrays, capacity=5)
     assert int(buffer.size) == 3 and int(buffer.cursor) == 3
     for value in (3.0, 4.0, 5.0):
         buffer = buffer.add({"rewards": value, "observations": jnp.full((2,), value)})
-    np.testing.assert_array_equal(buffer.data["rewards"], [5, 1, 2, 3, 4])  # the oldest row went first
-    np.testing.assert_array_equal(buffer.data["observations"][0], [5, 5])
-    assert int(buffer.size) == 5 and int(buffer.cursor) == 1
+    # the offline rows stay; the oldest online row went first
+    np.testing.assert_array_equal(buffer.data["rewards"], [0, 1, 2, 5, 4])
+    np.testing.assert_array_equal(buffer.data["observations"][3], [5, 5])
+    assert int(buffer.size) == 5 and int(buffer.cursor) == 4
     batch = buffer.sample(jax.random.PRNGKey(0), 64)
-    assert set(np.asarray(batch["rewards"]).tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    assert set(np.asarray(batch["rewards"]).tolist()) <= {0.0, 1.0, 2.0, 4.0, 5.0}
     with pytest.raises(ValueError, match="cannot hold"):
-        ReplayBuffer.seeded(arrays, capacity=2)
+        ReplayBuffer.seeded(arrays, capacity=3)
+
+
+def test_symmetric_batches_draw_half_from_the_online_rows():
+    """IDQL's fine-tuning batches: half online transitions from the first update on."""
+    arrays = {"rewards": np.zeros(100, np.float32)}
+    buffer = ReplayBuffer.seeded(arrays, capacity=110)
+    only_offline = buffer.sample_symmetric(jax.random.PRNGKey(0), 64)
+    assert np.all(np.asarray(only_offline["rewards"]) == 0.0)  # no online row yet: all offline
+    buffer = buffer.add({"rewards": 1.0}).add({"rewards": 2.0})
+    rewards = np.asarray(buffer.sample_symmetric(jax.random.PRNGKey(1), 64)["rewards"])
+    assert np.all(rewards[:32] == 0.0) and set(rewards[32:].tolist()) == {1.0, 2.0}
+    uniform = np.asarray(buffer.sample(jax.random.PRNGKey(1), 64)["rewards"])
+    assert (uniform > 0).mean() < 0.2  # uniform batches see the 2 online rows of 102 rarely
+
+
+def test_fine_tuning_defaults_follow_idqls_reference():
+    config = default_online_config()
+    assert (config.sampling, config.warmup_steps, config.actor_batch_size) == ("symmetric", 5_000, 512)
 
 
 def test_reward_convention_recovers_the_affine_map():
@@ -53,7 +72,7 @@ def test_idql_online_modes():
     config.online.mode = "implicit"
     assert IDQLAgent.online_mode(config) == OnlineMode(
         IDQLAgent.act_implicit,
-        (OnlineUpdate(IDQLAgent.update_critic, 1, 256), OnlineUpdate(IDQLAgent.update_actor, 2, 1024)),
+        (OnlineUpdate(IDQLAgent.update_critic, 1, 256), OnlineUpdate(IDQLAgent.update_actor, 2, 512)),
     )
     config.online.mode = "other"
     with pytest.raises(ValueError, match="online.mode"):
@@ -71,6 +90,7 @@ def test_launch_idql_offline_then_online(tmp_path):
         "agent.critic.q_lr": 1e-3, "agent.critic.v_lr": 1e-3, "agent.diffusion.resnet_blocks": 2,
         "agent.diffusion.dropout_rate": 0.0, "online.enabled": True, "online.mode": "implicit",
         "online.steps": 200, "online.log_interval": 100, "online.eval_interval": 200,
+        "online.warmup_steps": 50, "agent.actor_tau": 0.01,  # the slow copy catches up in 1.5k steps
     }  # fmt: skip
     command = [sys.executable, os.path.join(REPO, "launch", "train_idql.py"),
                f"--config={os.path.join(REPO, 'configs', 'idql', 'toy.py')}:bandit-idql",

@@ -1,6 +1,6 @@
-"""DAC on D4RL AntMaze (slides; reference code): η = 0.1 fixed (no dual ascent), LCB ρ = 1
+"""DAC on D4RL AntMaze (DAC paper; reference code): η = 0.1 fixed (no dual ascent), LCB ρ = 1
 (large-play 1.1), max over the 10 target samples (max-Q), critic lr 1e-3 on the large mazes;
-rewards r − 1 (IQL's convention; the slides do not state DAC's); 2M steps, evaluated every 50k
+rewards r − 1 (IQL's convention; the DAC paper does not state its own); 2M steps, evaluated every 50k
 steps on 100 episodes."""
 
 from jaxdiffrl.agents.dac import default_config

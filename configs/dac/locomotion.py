@@ -1,4 +1,4 @@
-"""DAC on D4RL locomotion (slides; reference code): η₀ = 1 with dual ascent (λ_η = 1e-3) towards
+"""DAC on D4RL locomotion (DAC paper; reference code): η₀ = 1 with dual ascent (λ_η = 1e-3) towards
 L_bc ≤ b, b = 1 (hopper-medium-expert 0.05, halfcheetah-medium-expert 0.1); LCB pessimism ρ = 1
 walker2d, 1.5 hopper, 0 halfcheetah; rewards ×1000/(return range) as the reference's
 ``iql_locomotion``; 2M steps, evaluated every 10k steps on 10 episodes."""

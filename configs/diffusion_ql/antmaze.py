@@ -29,7 +29,7 @@ def get_config(dataset: str = "D4RL/antmaze/umaze-v1"):
         "diffusion_ql",
         dataset,
         agent,
-        default_data_config(reward_shift=-0.5, reward_scale=4.0),
+        default_data_config(reward_shift=-0.5, reward_scale=4.0, success_ends_episode=True),
         max_steps=1_000_000,
         eval_interval=50_000,
         eval_episodes=100,

@@ -1,7 +1,7 @@
 """Diffusion-QL on the PointMaze (D4RL maze2d-style) datasets, CPU-sized so that a 3-seed run on
 pointmaze-umaze takes minutes.
 
-The paper has no maze2d results: this keeps its locomotion settings (η 1, lr 3e-4 with cosine decay,
+The paper has no maze2d results: this keeps its locomotion settings (η 1, a fixed lr 3e-4,
 no max-Q, raw sparse rewards, 50 candidates when acting) with 3×64 networks, batch 128 and 20k steps,
 evaluated (and checkpointed, for model selection) every 5k steps on 10 episodes.
 """

@@ -8,7 +8,8 @@ frozen critic instead (the paper's "precompute the labels" reading); both schedu
 
 - ACD (``ACDAgent``): an ε-network (IDQL's LN-ResNet) on [s, y], y = [1_notnull, 1_notnull·rep(A)],
   the label dropped to the null token y = 0 with probability ``null_probability`` (0.1). Sampling
-  uses classifier-free guidance at A = ``target_advantage`` (0):
+  uses classifier-free guidance at A = ``target_advantage`` (0), from the actor's slow EMA copy
+  (``act_with="target"``, rate ``actor_tau`` 0.001, IDQL's evaluation model):
   ε^ω = (1 + ω) ε(x, t, s, y_A) − ω ε(x, t, s, ∅), ω = ``guidance`` (3).
 - ACD-F: ``num_candidates`` = N > 0 guided samples per state, execute the argmax of min Q̄.
 - ACG (``ACGAgent``): a Gaussian MLP policy on [s, rep(A)] acting with its mean at A = target;
@@ -30,7 +31,7 @@ import ml_collections
 from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents import candidates, infos
-from jaxdiffrl.agents.critic_then_actor import CriticThenActor
+from jaxdiffrl.agents.critic_then_actor import CriticThenActor, check_act_with
 from jaxdiffrl.agents.idql import idql_diffusion_config
 from jaxdiffrl.agents.iql_critic import IQLCritic, default_critic_config
 from jaxdiffrl.agents.optimization import make_optimizer
@@ -62,6 +63,9 @@ def default_config(variant: str = "acd") -> ml_collections.ConfigDict:
             "schedule": "interleaved",  # interleaved (Algorithm 1) | sequential
             "critic_fraction": 1 / 3,  # sequential only
             "null_probability": 0.1,
+            "actor_tau": 0.001,  # EMA rate of the actor's slow copy (IDQL's reference code)
+            # which copy acts: ACD samples from the slow copy, as IDQL does; ACG acts with its online mean
+            "act_with": "online" if variant == "acg" else "target",
             "num_candidates": 32 if variant == "acd-f" else 0,  # ACD-F's N; 0 = plain ACD
             "advantage_repr": "raw",  # raw | bins | sinusoidal | mlp
             "advantage_bins": 21,  # odd, so that A = 0 is the centre of a bin
@@ -143,12 +147,15 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     rng: jax.Array
     critic: IQLCritic
     actor: TrainState
+    target_actor_params: dict
     hparams: dict
     diffusion: DiffusionPolicy
     encoder: AdvantageEncoder = flax.struct.field(pytree_node=False)
     null_probability: float = flax.struct.field(pytree_node=False, default=0.1)
     num_candidates: int = flax.struct.field(pytree_node=False, default=0)
     critic_batch_size: int = flax.struct.field(pytree_node=False, default=256)
+    actor_tau: float = flax.struct.field(pytree_node=False, default=0.001)
+    act_with: str = flax.struct.field(pytree_node=False, default="target")
 
     @classmethod
     def create(
@@ -156,6 +163,7 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     ) -> "ACDAgent":
         agent_config = config.agent
         _check_actor_type(agent_config, "diffusion", "ACD")
+        check_act_with(agent_config.act_with)
         rng, critic_key, policy_key, encoder_key = jax.random.split(rng, 4)
         encoder = advantage_encoder(agent_config)
         encoder_params = encoder.init(encoder_key, jnp.zeros(observations.shape[:1]))
@@ -167,12 +175,15 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
             rng=rng,
             critic=IQLCritic.create(critic_key, observations, actions, agent_config.critic),
             actor=_actor_state(cls, params, config),
+            target_actor_params=jax.tree.map(jnp.copy, params),
             hparams=hparams,
             diffusion=diffusion,
             encoder=encoder,
             null_probability=agent_config.null_probability,
             num_candidates=agent_config.num_candidates,
             critic_batch_size=config.batch_size,
+            actor_tau=agent_config.actor_tau,
+            act_with=agent_config.act_with,
         )
 
     def condition(self, params: dict, observations: jnp.ndarray, advantage: jnp.ndarray, keep: jnp.ndarray):
@@ -190,12 +201,11 @@ class ACDAgent(AdvantageConditioned, flax.struct.PyTreeNode):
             return loss, {"loss": loss, "label_advantage": advantage.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
-        actor = self.actor.apply_gradients(grads=grads)
-        return self.replace(rng=rng, actor=actor), infos.group("actor", info)
+        return self.with_actor(self.actor.apply_gradients(grads=grads), rng=rng), infos.group("actor", info)
 
     def guided_eps_fn(self, observations: jnp.ndarray) -> EpsFn:
-        """ε^ω(x, t | s, A = target): the guided ε-function of eq. (4)."""
-        params = self.actor.params
+        """ε^ω(x, t | s, A = target): the guided ε-function of eq. (4), of the acting copy."""
+        params = self.acting_params
         target = self.target_labels(observations)
         conditional = self.condition(params, observations, target, jnp.ones_like(target))
         null = self.condition(params, observations, target, jnp.zeros_like(target))
@@ -227,10 +237,13 @@ def _condition(encoder: AdvantageEncoder, encoder_params, observations, advantag
 class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     critic: IQLCritic
     actor: TrainState
+    target_actor_params: dict
     hparams: dict
     actor_net: GaussianPolicy = flax.struct.field(pytree_node=False)
     encoder: AdvantageEncoder = flax.struct.field(pytree_node=False)
     critic_batch_size: int = flax.struct.field(pytree_node=False, default=256)
+    actor_tau: float = flax.struct.field(pytree_node=False, default=0.001)
+    act_with: str = flax.struct.field(pytree_node=False, default="online")
 
     @classmethod
     def create(
@@ -238,6 +251,7 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
     ) -> "ACGAgent":
         agent_config = config.agent
         _check_actor_type(agent_config, "gaussian", "ACG")
+        check_act_with(agent_config.act_with)
         critic_key, policy_key, encoder_key = jax.random.split(rng, 3)
         encoder = advantage_encoder(agent_config)
         encoder_params = encoder.init(encoder_key, jnp.zeros(observations.shape[:1]))
@@ -248,10 +262,13 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
         return cls(
             critic=IQLCritic.create(critic_key, observations, actions, agent_config.critic),
             actor=_actor_state(cls, params, config, agent_config.gaussian.weight_decay),
+            target_actor_params=jax.tree.map(jnp.copy, params),
             hparams=hparams,
             actor_net=actor_net,
             encoder=encoder,
             critic_batch_size=config.batch_size,
+            actor_tau=agent_config.actor_tau,
+            act_with=agent_config.act_with,
         )
 
     def distribution(self, params: dict, observations: jnp.ndarray, advantage: jnp.ndarray):
@@ -268,8 +285,8 @@ class ACGAgent(AdvantageConditioned, flax.struct.PyTreeNode):
             return loss, {"loss": loss, "label_advantage": advantage.mean()}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
-        return self.replace(actor=self.actor.apply_gradients(grads=grads)), infos.group("actor", info)
+        return self.with_actor(self.actor.apply_gradients(grads=grads)), infos.group("actor", info)
 
     def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-        dist = self.distribution(self.actor.params, observations, self.target_labels(observations))
+        dist = self.distribution(self.acting_params, observations, self.target_labels(observations))
         return jnp.clip(dist.mode(), -1.0, 1.0)

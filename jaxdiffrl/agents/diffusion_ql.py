@@ -9,13 +9,18 @@ up a twin-Q critic through the whole reverse chain.
   (the reference code's mse), i.e. the core's summed ``epsilon_loss`` divided by action_dim.
   η = 0 is BC-Diffusion.
 - Critic: twin Q 3×256 mish, y = r + γ m min_i Q̄_i(s′, a′), a′ from the EMA target policy through
-  its chain. Max-Q backup (CQL): 10 a′ per s′, ``max_q_order='max_of_min'`` takes the max over
-  samples of min_i Q̄_i; ``'min_of_max'`` (both reference codes) the min over heads of per-head maxima.
+  its chain. Max-Q backup (CQL's form, as the reference code does it): 10 a′ per s′, and
+  ``max_q_order='min_of_max'`` (default) takes each head's max over the samples, then the min over
+  heads, min_i max_j Q̄_i(s′, a′_j); ``'max_of_min'`` (max_j min_i, strictly more pessimistic) is
+  an option.
 - Targets: the critic is averaged every step (rate τ); the policy every ``actor_target_every``
   steps from step ``actor_target_start`` on (the reference code's 5 and 1000).
 - Acting: ``num_candidates`` actions from the online policy, one picked (``selection``) by softmax
   over the target critic's min_i Q̄_i (reference code) or by argmax.
-Both optimisers are Adam with optional cosine decay to 0 over the run and global-norm clipping.
+Both optimisers are Adam with global-norm clipping and, off by default, cosine decay to 0 over the
+run (``lr_decay``): the paper keeps a fixed rate, and the reference code's ``--lr_decay`` steps
+its scheduler once per 50 000 iterations with T_max = epochs, ending at ≈ 0.999 of the start.
+See docs/algorithms.md.
 """
 
 import flax.struct
@@ -43,7 +48,7 @@ def default_config() -> ml_collections.ConfigDict:
             "critic_activation": "mish",
             "actor_lr": 3e-4,
             "critic_lr": 3e-4,
-            "lr_decay": True,  # cosine to 0 over max_steps (reference code's --lr_decay)
+            "lr_decay": False,  # cosine to 0 over max_steps; the paper (and in effect its code): fixed
             "grad_clip": 1.0,  # global gradient norm of both networks; 0 disables
             "discount": 0.99,
             "tau": 0.005,
@@ -52,12 +57,23 @@ def default_config() -> ml_collections.ConfigDict:
             "q_head": "random",  # random | min
             "max_q_backup": False,
             "max_q_samples": 10,
-            "max_q_order": "max_of_min",  # max_of_min | min_of_max
+            "max_q_order": "min_of_max",  # min_of_max (CQL, reference code) | max_of_min
             "num_candidates": 50,
             "selection": "softmax",  # softmax | argmax
             "hparams": {"eta": 1.0},
         }
     )
+
+
+def backup_value(qs: jnp.ndarray, order: str) -> jnp.ndarray:
+    """The next-state value of target Q-values (heads H, B, samples N) → (B,): ``min_of_max`` =
+    min_i max_j Q̄_i(s′, a′_j) (CQL's max-Q backup; with N = 1 the usual min of the twin heads),
+    ``max_of_min`` = max_j min_i Q̄_i(s′, a′_j)."""
+    if order == "min_of_max":
+        return qs.max(axis=-1).min(axis=0)
+    if order == "max_of_min":
+        return qs.min(axis=0).max(axis=-1)
+    raise ValueError(f"Unknown agent.max_q_order {order!r}; choose one of {MAX_Q_ORDERS}.")
 
 
 class DiffusionQLAgent(SinglePhase, flax.struct.PyTreeNode):
@@ -100,10 +116,7 @@ class DiffusionQLAgent(SinglePhase, flax.struct.PyTreeNode):
         next_obs = batch["next_observations"]
         next_actions = self.diffusion.sample_candidates(self.target_actor_params, next_obs, rng, samples)
         qs = candidates.candidate_values(self.target_q, next_obs, next_actions)
-        if self.config.max_q_order == "max_of_min":
-            next_q = qs.min(axis=0).max(axis=-1)
-        else:
-            next_q = qs.max(axis=-1).min(axis=0)
+        next_q = backup_value(qs, self.config.max_q_order)
         return batch["rewards"] + self.config.discount * batch["masks"] * next_q
 
     def target_q(self, observations: jnp.ndarray, actions: jnp.ndarray) -> jnp.ndarray:

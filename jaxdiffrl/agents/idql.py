@@ -6,9 +6,10 @@ training, so they run one after the other (``schedule="sequential"``: a critic p
 phase, ``critic_fraction`` of ``max_steps`` going to the critic) or side by side
 (``"interleaved"``: both every step, the critic on the first ``batch_size`` rows of the actor batch).
 
-Acting (Algorithm 2): draw N candidates a_i ~ μ_φ(·|s); ``extraction="argmax"`` executes
-argmax_i min_j Q̄_j(s, a_i) (eq. 13), ``"implicit"`` resamples a_i with probability ∝ w(s, a_i)
-(eqs. 9, 10, 12), a draw from the implicit actor π_imp ∝ μ·w of Theorem 4.1.
+Acting (Algorithm 2): draw N candidates a_i ~ μ_φ(·|s) — from the slow EMA copy of μ_φ (rate
+``actor_tau`` = 0.001, as IDQL's reference code) unless ``act_with="online"``;
+``extraction="argmax"`` executes argmax_i min_j Q̄_j(s, a_i) (eq. 13), ``"implicit"`` resamples a_i
+with probability ∝ w(s, a_i) (eqs. 9, 10, 12), a draw from the implicit actor π_imp ∝ μ·w of Theorem 4.1.
 
 Online fine-tuning (Table 3, ``jaxdiffrl.train.online``): mode ``max`` explores greedily with a
 frozen behaviour model and tunes Q and V (1 step per env step); ``implicit`` explores with the
@@ -25,7 +26,7 @@ import ml_collections
 from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents import candidates, infos
-from jaxdiffrl.agents.critic_then_actor import CriticThenActor
+from jaxdiffrl.agents.critic_then_actor import CriticThenActor, check_act_with
 from jaxdiffrl.agents.iql_critic import IQLCritic, default_critic_config
 from jaxdiffrl.agents.optimization import make_optimizer, new_train_state
 from jaxdiffrl.agents.phases import OnlineMode, OnlineUpdate
@@ -37,7 +38,9 @@ EXTRACTIONS = ("argmax", "implicit")
 
 def idql_diffusion_config(**overrides) -> ml_collections.ConfigDict:
     """IDQL's behaviour model: LN-ResNet (3 blocks, width 256, dropout 0.1), learned Fourier time
-    features, T = 5 vp schedule, DDPM sampling with β_t noise as IDQL's sampler."""
+    features, T = 5 vp schedule, and IDQL's reference sampler: DDPM with β_t noise, the unclipped
+    posterior mean, each iterate x_{t−1} clipped to ±1 after its noise (``clip_denoised=True,
+    clip_iterate=False`` is the x̂₀-clipping form instead)."""
     config = default_diffusion_config(
         trunk="resnet",
         resnet_blocks=3,
@@ -49,6 +52,8 @@ def idql_diffusion_config(**overrides) -> ml_collections.ConfigDict:
         schedule="vp",
         num_steps=5,
         variance="beta",
+        clip_denoised=False,
+        clip_iterate=True,
     )
     config.update(overrides)
     return config
@@ -65,6 +70,8 @@ def default_config() -> ml_collections.ConfigDict:
             "schedule": "sequential",  # sequential | interleaved
             "critic_fraction": 1 / 3,  # sequential: the paper's 1.5M critic / 3M actor split
             "extraction": "argmax",  # argmax (eq. 13) | implicit (Algorithm 2 resampling)
+            "actor_tau": 0.001,  # EMA rate of the behaviour model's slow copy (reference code)
+            "act_with": "target",  # target (the slow copy proposes candidates, reference) | online
             "num_candidates": 32,  # N behaviour samples per state
             # Sweepable: the level of each value loss (only critic.value_loss's is used).
             "hparams": {"expectile": 0.7, "quantile": 0.6, "alpha_exp": 1.0},
@@ -76,9 +83,12 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
     rng: jax.Array
     critic: IQLCritic
     actor: TrainState
+    target_actor_params: dict
     hparams: dict
     diffusion: DiffusionPolicy
     extraction: str = flax.struct.field(pytree_node=False, default="argmax")
+    actor_tau: float = flax.struct.field(pytree_node=False, default=0.001)
+    act_with: str = flax.struct.field(pytree_node=False, default="target")
     num_candidates: int = flax.struct.field(pytree_node=False, default=32)
     critic_batch_size: int = flax.struct.field(pytree_node=False, default=256)
 
@@ -91,23 +101,28 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
             raise ValueError(
                 f"Unknown agent.extraction {agent_config.extraction!r}; choose one of {EXTRACTIONS}."
             )
+        check_act_with(agent_config.act_with)
         rng, critic_key, actor_key = jax.random.split(rng, 3)
         diffusion = DiffusionPolicy.from_config(agent_config.diffusion, actions.shape[-1])
         decay = cls.actor_steps(config) if agent_config.lr_decay else None
         tx = make_optimizer(agent_config.actor_lr, decay_steps=decay)
+        actor_params = diffusion.init(actor_key, observations)
         return cls(
             rng=rng,
             critic=IQLCritic.create(critic_key, observations, actions, agent_config.critic),
-            actor=new_train_state(diffusion.net, diffusion.init(actor_key, observations), tx),
+            actor=new_train_state(diffusion.net, actor_params, tx),
+            target_actor_params=jax.tree.map(jnp.copy, actor_params),
             hparams=hparams,
             diffusion=diffusion,
             extraction=agent_config.extraction,
+            actor_tau=agent_config.actor_tau,
+            act_with=agent_config.act_with,
             num_candidates=agent_config.num_candidates,
             critic_batch_size=config.batch_size,
         )
 
     def update_actor(self, batch: dict) -> tuple["IDQLAgent", dict]:
-        """One ε-loss step of the behaviour model μ_φ."""
+        """One ε-loss step of the behaviour model μ_φ, and of its slow EMA copy."""
         rng, key = jax.random.split(self.rng)
 
         def loss_fn(params):
@@ -115,9 +130,8 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
             return loss, {"loss": loss}
 
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
-        return self.replace(rng=rng, actor=self.actor.apply_gradients(grads=grads)), infos.group(
-            "actor", info
-        )
+        agent = self.with_actor(self.actor.apply_gradients(grads=grads), rng=rng)
+        return agent, infos.group("actor", info)
 
     def score_candidates(
         self, observations: jnp.ndarray, actions: jnp.ndarray
@@ -130,8 +144,9 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
     def sample_candidates(
         self, observations: jnp.ndarray, rng: jax.Array
     ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-        """N behaviour samples per state with their Q and weights: (B, N, d), (B, N), (B, N)."""
-        actions = self.diffusion.sample_candidates(self.actor.params, observations, rng, self.num_candidates)
+        """N behaviour samples per state with their Q and weights: (B, N, d), (B, N), (B, N). The
+        samples come from the slow EMA copy of μ_φ by default (``act_with``)."""
+        actions = self.diffusion.sample_candidates(self.acting_params, observations, rng, self.num_candidates)
         return actions, *self.score_candidates(observations, actions)
 
     def act_greedy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
@@ -157,7 +172,7 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
         if config.online.mode == "max":
             return OnlineMode(cls.act_greedy, (critic,))
         if config.online.mode == "implicit":
-            actor = OnlineUpdate(cls.update_actor, 2, config.agent.actor_batch_size)
+            actor = OnlineUpdate(cls.update_actor, 2, config.online.actor_batch_size)
             return OnlineMode(cls.act_implicit, (critic, actor))
         raise ValueError(f"Unknown online.mode {config.online.mode!r}; choose 'max' or 'implicit'.")
 

@@ -14,7 +14,7 @@ from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents import infos
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
-from jaxdiffrl.agents.value_losses import VALUE_LOSSES, value_loss
+from jaxdiffrl.agents.value_losses import VALUE_LOSSES, capped_fraction, value_loss
 from jaxdiffrl.networks import StateValue, activation_by_name, q_ensemble
 
 
@@ -80,8 +80,10 @@ class IQLCritic(flax.struct.PyTreeNode):
 
         def v_loss_fn(params):
             v = self.v.apply_fn(params, batch["observations"])
-            loss = value_loss(self.value_loss_kind, target_q - v, hparams).mean()
-            return loss, {"loss": loss, "v": v.mean(), "advantage": (target_q - v).mean()}
+            u = target_q - v
+            loss = value_loss(self.value_loss_kind, u, hparams).mean()
+            capped = capped_fraction(self.value_loss_kind, u, hparams)
+            return loss, {"loss": loss, "v": v.mean(), "advantage": u.mean(), "capped_fraction": capped}
 
         v_grads, v_info = jax.grad(v_loss_fn, has_aux=True)(self.v.params)
         v_state = self.v.apply_gradients(grads=v_grads)

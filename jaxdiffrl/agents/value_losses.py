@@ -5,15 +5,22 @@ Minimising E[f(Q − V)] over V gives a statistic of the action-value distributi
 - quantile  |τ − 1(u<0)| |u|  → the τ-quantile;
 - exponential exp(α u) − α u → (1/α) log E[exp(α Q)], the soft value. (IDQL's main text writes
   the linex as α exp(u) − α u, whose minimiser does not depend on α; its Appendix C.1 derives
-  the stated soft value from exp(α u) − α u, which is what we implement.)
+  the stated soft value from exp(α u) − α u, which is what we implement.) Its gradient in u,
+  α(exp(α u) − 1), explodes for large advantages, so the weight exp(α u) is capped at
+  ``EXPONENTIAL_WEIGHT_CAP`` (6, as IDQL's code) in the gradient only: the loss reports the linex
+  value, while its gradient is α(min(exp(α u), 6) − 1) — never zero for u > 0, however large u
+  is. (IDQL's code differentiates (sg(min(exp(α u), 6)) − 1)·u, the same direction without the
+  factor α; see docs/algorithms.md.)
 Theorem 4.1 of IDQL: each induces the implicit policy π_imp(a|s) ∝ μ(a|s) w(s, a) with the weights
 below, used by IDQL's importance-resampled extraction.
 """
 
+import jax
 import jax.numpy as jnp
 
 VALUE_LOSSES = ("expectile", "quantile", "exponential")
-EXPONENT_CLIP = 10.0  # exp(α u) overflows for large advantages early in training
+EXPONENT_CLIP = 10.0  # keeps exp(α u) finite in reported values and implicit-actor weights
+EXPONENTIAL_WEIGHT_CAP = 6.0  # the most exp(α u) weighs in the exponential loss's gradient
 
 
 def expectile_loss(u: jnp.ndarray, tau: jnp.ndarray) -> jnp.ndarray:
@@ -25,9 +32,20 @@ def quantile_loss(u: jnp.ndarray, tau: jnp.ndarray) -> jnp.ndarray:
 
 
 def exponential_loss(u: jnp.ndarray, alpha: jnp.ndarray) -> jnp.ndarray:
-    """exp(α u) − α u, with α u clipped to ±EXPONENT_CLIP (the gradient is cut past the clip)."""
+    """Per-sample exp(α u) − α u (α u clipped to ±EXPONENT_CLIP for the value), whose gradient in u
+    is α(min(exp(α u), EXPONENTIAL_WEIGHT_CAP) − 1): the linex's gradient with a capped weight."""
     z = jnp.clip(alpha * u, -EXPONENT_CLIP, EXPONENT_CLIP)
-    return jnp.exp(z) - z
+    value = jax.lax.stop_gradient(jnp.exp(z) - z)
+    weight = jax.lax.stop_gradient(jnp.minimum(jnp.exp(z), EXPONENTIAL_WEIGHT_CAP))
+    surrogate = alpha * (weight - 1.0) * u  # its gradient in u is the capped linex gradient
+    return value + surrogate - jax.lax.stop_gradient(surrogate)
+
+
+def capped_fraction(kind: str, u: jnp.ndarray, hparams: dict) -> jnp.ndarray:
+    """The fraction of samples whose exponential-loss weight is capped (0 for the other losses)."""
+    if kind != "exponential":
+        return jnp.zeros(())
+    return jnp.mean((hparams["alpha_exp"] * u > jnp.log(EXPONENTIAL_WEIGHT_CAP)).astype(jnp.float32))
 
 
 # The hparams key that holds each loss's level: τ of the expectile, τ of the quantile, α.

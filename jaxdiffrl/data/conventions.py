@@ -8,12 +8,18 @@ The ``data`` block of every config holds these keys (see ``default_data_config``
 - ``action_clip``: clip dataset actions to ±action_clip (1 − 1e-5 keeps arctanh / log-probs
   finite); 0 disables.
 - ``discontinuity_threshold``: a trajectory also ends where ‖s_{i+1} − s′_i‖ exceeds it.
+- ``success_ends_episode``: evaluation episodes end at their first success
+  (``jaxdiffrl.envs.success.SuccessEndsEpisode``), as D4RL's antmaze evaluation does: the Minari
+  antmaze datasets record a never-terminating evaluation env (gymnasium-robotics AntMaze with
+  ``continuing_task=True``) that pays reward 1 on every step at the goal, so without this a
+  normalised score counts steps at the goal instead of successes. On for every antmaze config.
 """
 
 import ml_collections
 import numpy as np
 
 from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.envs.success import SuccessEndsEpisode
 
 
 def default_data_config(**overrides) -> ml_collections.ConfigDict:
@@ -24,6 +30,7 @@ def default_data_config(**overrides) -> ml_collections.ConfigDict:
             "reward_scale": 1.0,
             "action_clip": 1.0 - 1e-5,
             "discontinuity_threshold": 1e-6,
+            "success_ends_episode": False,
         }
     )
     config.update(overrides)
@@ -63,14 +70,23 @@ def apply_conventions(dataset: OfflineDataset, config: ml_collections.ConfigDict
     actions = dataset.actions
     if config.action_clip > 0:
         actions = np.clip(actions, -config.action_clip, config.action_clip)
-    return dataset.replace(rewards=rewards.astype(np.float32), actions=actions.astype(np.float32))
+    make_env = dataset.make_env
+    if config.get("success_ends_episode", False) and make_env is not None:
+        make_env = _success_ends_episode(dataset.make_env)
+    return dataset.replace(
+        rewards=rewards.astype(np.float32), actions=actions.astype(np.float32), make_env=make_env
+    )
+
+
+def _success_ends_episode(make_env):
+    return lambda: SuccessEndsEpisode(make_env())
 
 
 def iql_data_config(domain: str) -> ml_collections.ConfigDict:
     """IQL's reward conventions, which IDQL, ACD and DAC reuse: locomotion r·1000/(return range),
-    antmaze r − 1, every other domain raw."""
+    antmaze r − 1 (and D4RL's episodes that end at the goal), every other domain raw."""
     if domain == "locomotion":
         return default_data_config(reward_normalization="returns")
     if domain == "antmaze":
-        return default_data_config(reward_shift=-1.0)
+        return default_data_config(reward_shift=-1.0, success_ends_episode=True)
     return default_data_config()

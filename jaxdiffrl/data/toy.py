@@ -1,4 +1,4 @@
-"""The toy bandits of ALGORITHMS.md (one-step episodes, a constant dummy state).
+"""The project's toy bandits (one-step episodes, a constant dummy state; docs/algorithms.md).
 
 - ``bandit-dql-4mode``: Diffusion-QL's 2-D bandit, 4 Gaussian modes (σ 0.05) at (0, ±0.8),
   (±0.8, 0); reward ~ N(μ, 0.5) with μ bottom 3, right 2, left 1, top 0.

@@ -50,14 +50,17 @@ def ddpm_step(
     noise: jnp.ndarray,
     *,
     clip_denoised: bool = True,
+    clip_iterate: bool = False,
     bound: float = 1.0,
     variance: str = "posterior",
 ) -> jnp.ndarray:
     """One ancestral step x_t → x_{t−1} at a scalar step index; no noise is added at t = 1.
 
-    With ``clip_denoised`` the posterior mean is formed from x̂₀ clipped to ±bound (the reference
-    codes' default); without it, the mean is (x_t − β_t/√(1 − ᾱ_t) ε)/√α_t. ``variance`` is the
-    posterior β̃_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t) (Diffusion-QL) or β_t (IDQL's sampler).
+    With ``clip_denoised`` the posterior mean is formed from x̂₀ clipped to ±bound (Diffusion-QL's
+    and DAC's reference codes); without it, the mean is (x_t − β_t/√(1 − ᾱ_t) ε)/√α_t.
+    ``clip_iterate`` clips x_{t−1} itself to ±bound after the noise is added (IDQL's reference
+    sampler, which uses the unclipped mean). ``variance`` is the posterior
+    β̃_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t) (Diffusion-QL) or β_t (IDQL's sampler).
     """
     beta, alpha = schedule.betas[index], schedule.alphas[index]
     alpha_bar, alpha_bar_prev = schedule.alpha_bars[index], schedule.alpha_bars_prev[index]
@@ -74,7 +77,8 @@ def ddpm_step(
         var = beta
     else:
         raise ValueError(f"Unknown DDPM variance {variance!r}; choose 'posterior' or 'beta'.")
-    return mean + jnp.where(index > 0, jnp.sqrt(var), 0.0) * noise
+    x = mean + jnp.where(index > 0, jnp.sqrt(var), 0.0) * noise
+    return jnp.clip(x, -bound, bound) if clip_iterate else x
 
 
 def ddpm_sample(
@@ -84,6 +88,7 @@ def ddpm_sample(
     shape: tuple[int, int],
     *,
     clip_denoised: bool = True,
+    clip_iterate: bool = False,
     bound: float = 1.0,
     variance: str = "posterior",
     temperature: float = 1.0,
@@ -102,7 +107,15 @@ def ddpm_sample(
         eps = eps_fn(x, jnp.full((shape[0],), index))
         noise = temperature * jax.random.normal(key, shape)
         x = ddpm_step(
-            schedule, x, eps, index, noise, clip_denoised=clip_denoised, bound=bound, variance=variance
+            schedule,
+            x,
+            eps,
+            index,
+            noise,
+            clip_denoised=clip_denoised,
+            clip_iterate=clip_iterate,
+            bound=bound,
+            variance=variance,
         )
         return x, None
 

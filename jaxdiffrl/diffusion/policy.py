@@ -31,7 +31,8 @@ def default_diffusion_config(**overrides) -> ml_collections.ConfigDict:
             "num_steps": 5,
             "sampler": "ddpm",
             "ddim_steps": 0,  # 0: every step of the schedule
-            "clip_denoised": True,
+            "clip_denoised": True,  # DDPM / DDIM: clip x̂₀ to ±1 when forming each step's mean
+            "clip_iterate": False,  # DDPM: clip each x_{t−1} to ±1 after its noise (IDQL's sampler)
             "variance": "posterior",
         }
     )
@@ -46,6 +47,7 @@ class DiffusionPolicy(flax.struct.PyTreeNode):
     sampler: str = flax.struct.field(pytree_node=False, default="ddpm")
     ddim_steps: int = flax.struct.field(pytree_node=False, default=0)
     clip_denoised: bool = flax.struct.field(pytree_node=False, default=True)
+    clip_iterate: bool = flax.struct.field(pytree_node=False, default=False)
     variance: str = flax.struct.field(pytree_node=False, default="posterior")
 
     @classmethod
@@ -71,6 +73,7 @@ class DiffusionPolicy(flax.struct.PyTreeNode):
             config.sampler,
             config.ddim_steps,
             config.clip_denoised,
+            config.get("clip_iterate", False),
             config.variance,
         )
 
@@ -113,7 +116,13 @@ class DiffusionPolicy(flax.struct.PyTreeNode):
                 clip_denoised=self.clip_denoised,
             )
         return ddpm_sample(
-            eps_fn, self.schedule, rng, shape, clip_denoised=self.clip_denoised, variance=self.variance
+            eps_fn,
+            self.schedule,
+            rng,
+            shape,
+            clip_denoised=self.clip_denoised,
+            clip_iterate=self.clip_iterate,
+            variance=self.variance,
         )
 
     def sample(self, params, condition: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:

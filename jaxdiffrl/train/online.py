@@ -53,6 +53,11 @@ def default_online_config(**overrides) -> ml_collections.ConfigDict:
             "log_interval": 1_000,
             "eval_interval": 50_000,
             "buffer_size": 0,  # 0: dataset size + steps (nothing is overwritten)
+            # symmetric: half of every batch from the online transitions, from the first update
+            # (IDQL's reference fine-tuning); uniform: batches over the whole buffer
+            "sampling": "symmetric",
+            "warmup_steps": 5_000,  # env steps that only collect (store and act) before updating
+            "actor_batch_size": 512,  # fine-tuning's actor batch (the critic keeps batch_size)
             "actor_lr": 3e-4,  # constant; for agents that fine-tune their actor
         }
     )
@@ -79,17 +84,29 @@ def _explore(mode):
     return explore
 
 
-def make_online_step(mode):
+SAMPLINGS = ("symmetric", "uniform")
+
+
+def make_online_step(mode, sampling: str = "uniform"):
     """The jitted, vmapped env step of an ``OnlineMode``: store each run's transition, take its
-    updates on batches from its buffer, pick its next exploration action.
+    updates on batches from its buffer (``sampling``: ``symmetric`` draws half of each batch from
+    the online rows, ``uniform`` from the whole buffer), pick its next exploration action.
+    ``step(..., learn=False)`` only stores and acts (the warm-up).
 
     Two programs: the store (buffers donated, updated in place) and learn-and-act (buffers only
     read). Fused into one, XLA copies every buffer each step (docs/benchmarks/online-step.md:
     74 ms instead of 12 ms per SAC env step with a 1M-row buffer); the SAC loop splits the same
     way. An update repeated within the step reports the mean of its infos.
     """
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"Unknown online.sampling {sampling!r}; choose one of {SAMPLINGS}.")
     explore = _explore(mode)
     store = jax.jit(jax.vmap(lambda buffer, transition: buffer.add(transition)), donate_argnums=(0,))
+
+    def sample(buffer, key, batch_size):
+        if sampling == "symmetric":
+            return buffer.sample_symmetric(key, batch_size)
+        return buffer.sample(key, batch_size)
 
     def learn_and_act(agent, buffer, key, observation):
         infos = {}
@@ -97,7 +114,7 @@ def make_online_step(mode):
             repeats = []
             for _ in range(update.per_env_step):
                 key, batch_key = jax.random.split(key)
-                agent, info = update.update(agent, buffer.sample(batch_key, update.batch_size))
+                agent, info = update.update(agent, sample(buffer, batch_key, update.batch_size))
                 repeats.append(info)
             mean = jax.tree.map(lambda *values: jnp.mean(jnp.stack(values)), *repeats)
             clash = sorted(infos.keys() & mean.keys())
@@ -108,9 +125,13 @@ def make_online_step(mode):
         return agent, key, action, infos
 
     learn_and_act = jax.jit(jax.vmap(learn_and_act))
+    act = jax.jit(jax.vmap(explore))
 
-    def step(agents, buffers, keys, transition, observation):
+    def step(agents, buffers, keys, transition, observation, learn: bool = True):
         buffers = store(buffers, transition)
+        if not learn:
+            keys, actions = act(agents, keys, observation)
+            return agents, buffers, keys, actions, {}
         agents, keys, actions, infos = learn_and_act(agents, buffers, keys, observation)
         return agents, buffers, keys, actions, infos
 
@@ -150,7 +171,8 @@ def finetune(
         )
     )
     mode = agent_cls.online_mode(config)
-    step_fn = make_online_step(mode)
+    step_fn = make_online_step(mode, online.get("sampling", "uniform"))
+    warmup = online.get("warmup_steps", 0)
     explore = jax.jit(jax.vmap(_explore(mode)))
 
     envs = make_vector_env(dataset.make_env, num_runs)
@@ -161,6 +183,7 @@ def finetune(
     episodes = EpisodeReturns(num_runs)
     normalize = dataset.normalized_score if dataset.ref_max_score is not None else None
     info_sums: dict[str, np.ndarray] = {}
+    info_count = 0
     history: list[dict[str, Any]] = []
     bar = tqdm(total=online.steps, disable=not progress, unit="env step", dynamic_ncols=True)
 
@@ -173,8 +196,9 @@ def finetune(
         )
         transition = {k: jnp.asarray(v, jnp.float32) for k, v in transition.items()}
         agents, buffers, keys, actions, info = step_fn(
-            agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32)
+            agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32), step > warmup
         )
+        info_count += bool(info)
         for name, values in info.items():
             info_sums[name] = info_sums.get(name, 0.0) + np.asarray(values)
         episodes.add(rewards, terminated | truncated)
@@ -183,9 +207,9 @@ def finetune(
 
         at = offline_steps + step
         if step % online.log_interval == 0 or step == online.steps:
-            count = online.log_interval if step % online.log_interval == 0 else step % online.log_interval
-            logger.log(at, {k: v / count for k, v in info_sums.items()}, ONLINE)
-            info_sums = {}
+            if info_count:
+                logger.log(at, {k: v / info_count for k, v in info_sums.items()}, ONLINE)
+            info_sums, info_count = {}, 0
             if episodes.any_finished():
                 finished = episodes.pop()
                 episode_means = np.array([np.mean(f) if f else np.nan for f in finished])
