@@ -31,6 +31,7 @@ def tiny_config(advantage_repr: str = "raw", max_steps: int = 20, width: int = 3
         resnet_blocks=1, resnet_width=width, time_dim=8, dropout_rate=0.0, num_steps=diffusion_steps
     )
     agent.update(actor_lr=1e-3, actor_batch_size=256, advantage_repr=advantage_repr)
+    agent.actor_tau = 0.01  # the acting copy catches up within this test's few thousand steps
     return base_config("acd", "bandit-idql", agent, max_steps=max_steps, batch_size=256)
 
 

@@ -97,3 +97,16 @@ def test_idql_sampler_clips_the_iterate_not_the_predicted_x0():
     np.testing.assert_allclose(got, x, rtol=1e-5, atol=1e-6)
     x0_clipped = ddpm_sample(eps_fn, schedule, key, shape, clip_denoised=True, variance="beta")
     assert not np.allclose(got, x0_clipped)
+
+
+def test_capped_exponential_settles_below_the_soft_value_and_reports_it():
+    """With samples past the cap the fixed point of the capped gradient lies below the soft value
+    (IDQL's code has the same shift); value/capped_fraction says how often the cap binds."""
+    from jaxdiffrl.agents.value_losses import capped_fraction
+
+    q = jnp.asarray(np.random.default_rng(0).normal(0.0, 1.5, 4000), jnp.float32)
+    alpha = 1.0
+    soft = float(jnp.log(jnp.mean(jnp.exp(alpha * q))) / alpha)
+    grad = jax.grad(lambda v: jnp.mean(value_loss("exponential", q - v, HPARAMS)))
+    assert float(grad(jnp.float32(soft))) > 0  # past its own fixed point already at the soft value
+    assert 0.0 < float(capped_fraction("exponential", q - soft, HPARAMS)) < 1.0

@@ -28,6 +28,9 @@ def default_critic_config(**overrides) -> ml_collections.ConfigDict:
             "q_lr": 3e-4,
             "v_lr": 3e-4,
             "value_loss": "expectile",  # expectile | quantile | exponential
+            # the most exp(αu) weighs in the exponential loss's gradient (IDQL's code: 6; inf: the
+            # paper's plain linex gradient)
+            "exponential_weight_cap": 6.0,
             "discount": 0.99,
             "tau": 0.005,  # EMA rate of the target Q
         }
@@ -43,6 +46,7 @@ class IQLCritic(flax.struct.PyTreeNode):
     value_loss_kind: str = flax.struct.field(pytree_node=False)
     discount: float = flax.struct.field(pytree_node=False)
     tau: float = flax.struct.field(pytree_node=False)
+    exponential_weight_cap: float = flax.struct.field(pytree_node=False, default=6.0)
 
     @classmethod
     def create(cls, rng: jax.Array, observations: jnp.ndarray, actions: jnp.ndarray, config) -> "IQLCritic":
@@ -61,6 +65,7 @@ class IQLCritic(flax.struct.PyTreeNode):
             target_q_params=jax.tree.map(jnp.copy, q_params),
             v=new_train_state(v_net, v_net.init(v_key, observations), make_optimizer(config.v_lr)),
             value_loss_kind=config.value_loss,
+            exponential_weight_cap=float(config.get("exponential_weight_cap", 6.0)),
             discount=config.discount,
             tau=config.tau,
         )
@@ -81,8 +86,9 @@ class IQLCritic(flax.struct.PyTreeNode):
         def v_loss_fn(params):
             v = self.v.apply_fn(params, batch["observations"])
             u = target_q - v
-            loss = value_loss(self.value_loss_kind, u, hparams).mean()
-            capped = capped_fraction(self.value_loss_kind, u, hparams)
+            cap = self.exponential_weight_cap
+            loss = value_loss(self.value_loss_kind, u, hparams, cap).mean()
+            capped = capped_fraction(self.value_loss_kind, u, hparams, cap)
             return loss, {"loss": loss, "v": v.mean(), "advantage": u.mean(), "capped_fraction": capped}
 
         v_grads, v_info = jax.grad(v_loss_fn, has_aux=True)(self.v.params)

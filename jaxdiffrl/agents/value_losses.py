@@ -31,35 +31,43 @@ def quantile_loss(u: jnp.ndarray, tau: jnp.ndarray) -> jnp.ndarray:
     return jnp.abs(tau - (u < 0).astype(u.dtype)) * jnp.abs(u)
 
 
-def exponential_loss(u: jnp.ndarray, alpha: jnp.ndarray) -> jnp.ndarray:
+def exponential_loss(u: jnp.ndarray, alpha: jnp.ndarray, cap: float = EXPONENTIAL_WEIGHT_CAP) -> jnp.ndarray:
     """Per-sample exp(α u) − α u (α u clipped to ±EXPONENT_CLIP for the value), whose gradient in u
-    is α(min(exp(α u), EXPONENTIAL_WEIGHT_CAP) − 1): the linex's gradient with a capped weight."""
+    is α(min(exp(α u), cap) − 1): the linex's gradient with a capped weight. ``cap=inf`` is the
+    plain linex gradient (its weight still bounded by exp(EXPONENT_CLIP), so it never vanishes);
+    a finite cap moves the minimiser below the soft value whenever samples are capped."""
     z = jnp.clip(alpha * u, -EXPONENT_CLIP, EXPONENT_CLIP)
     value = jax.lax.stop_gradient(jnp.exp(z) - z)
-    weight = jax.lax.stop_gradient(jnp.minimum(jnp.exp(z), EXPONENTIAL_WEIGHT_CAP))
+    weight = jax.lax.stop_gradient(jnp.minimum(jnp.exp(z), cap))
     surrogate = alpha * (weight - 1.0) * u  # its gradient in u is the capped linex gradient
     return value + surrogate - jax.lax.stop_gradient(surrogate)
 
 
-def capped_fraction(kind: str, u: jnp.ndarray, hparams: dict) -> jnp.ndarray:
+def capped_fraction(
+    kind: str, u: jnp.ndarray, hparams: dict, cap: float = EXPONENTIAL_WEIGHT_CAP
+) -> jnp.ndarray:
     """The fraction of samples whose exponential-loss weight is capped (0 for the other losses)."""
     if kind != "exponential":
         return jnp.zeros(())
-    return jnp.mean((hparams["alpha_exp"] * u > jnp.log(EXPONENTIAL_WEIGHT_CAP)).astype(jnp.float32))
+    return jnp.mean(
+        (jnp.exp(jnp.clip(hparams["alpha_exp"] * u, -EXPONENT_CLIP, EXPONENT_CLIP)) > cap).astype(jnp.float32)
+    )
 
 
 # The hparams key that holds each loss's level: τ of the expectile, τ of the quantile, α.
 LEVEL_KEYS = {"expectile": "expectile", "quantile": "quantile", "exponential": "alpha_exp"}
 
 
-def value_loss(kind: str, u: jnp.ndarray, hparams: dict) -> jnp.ndarray:
+def value_loss(
+    kind: str, u: jnp.ndarray, hparams: dict, exponential_cap: float = EXPONENTIAL_WEIGHT_CAP
+) -> jnp.ndarray:
     """Per-sample f(u) for ``kind`` at its level ``hparams[LEVEL_KEYS[kind]]``."""
     if kind == "expectile":
         return expectile_loss(u, hparams["expectile"])
     if kind == "quantile":
         return quantile_loss(u, hparams["quantile"])
     if kind == "exponential":
-        return exponential_loss(u, hparams["alpha_exp"])
+        return exponential_loss(u, hparams["alpha_exp"], exponential_cap)
     raise ValueError(f"Unknown value loss {kind!r}; choose one of {VALUE_LOSSES}.")
 
 

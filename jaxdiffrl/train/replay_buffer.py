@@ -22,8 +22,8 @@ class ReplayBuffer(flax.struct.PyTreeNode):
     def empty(cls, example: dict[str, np.ndarray], capacity: int) -> ReplayBuffer:
         """An empty buffer whose rows have the shapes of ``example``'s (one transition, no batch axis)."""
         data = {k: jnp.zeros((capacity, *np.shape(v)), jnp.float32) for k, v in example.items()}
-        zero = jnp.asarray(0, jnp.int32)
-        return cls(data, zero, zero, zero)
+        # three arrays, not one shared: the loops donate the buffer, and a leaf may be donated once
+        return cls(data, *(jnp.zeros((), jnp.int32) for _ in range(3)))
 
     @classmethod
     def seeded(cls, arrays: dict[str, np.ndarray], capacity: int) -> ReplayBuffer:
@@ -37,8 +37,7 @@ class ReplayBuffer(flax.struct.PyTreeNode):
             )
         buffer = cls.empty({k: np.asarray(v)[0] for k, v in arrays.items()}, capacity)
         data = {k: v.at[:count].set(np.asarray(arrays[k], np.float32)) for k, v in buffer.data.items()}
-        count = jnp.asarray(count, jnp.int32)
-        return cls(data, count, count, count)
+        return cls(data, *(jnp.asarray(count, jnp.int32) for _ in range(3)))
 
     @property
     def capacity(self) -> int:
