@@ -24,7 +24,7 @@ from jaxdiffrl.train.engine import create_agents, make_chunk, run_keys
 from jaxdiffrl.train.registry import agent_class
 from jaxdiffrl.train.runs import make_runs
 
-AGENTS = ("bc", "iql", "idql", "acd", "diffusion_ql", "dac")  # each has configs/<name>/locomotion.py
+AGENTS = ("bc", "iql", "idql", "acd", "diffusion_ql", "dac", "td3_bc")  # each: configs/<name>/locomotion.py
 
 flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(AGENTS)}.")
 flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")

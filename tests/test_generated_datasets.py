@@ -172,6 +172,33 @@ def test_train_iql_on_generated_hopper(tiny_hopper, name, tmp_path):
     assert isinstance(results["runs"][0]["normalized_score"], float)
 
 
+def test_train_td3_bc_on_generated_hopper(tiny_hopper, tmp_path):
+    """TD3+BC's locomotion config (standardised observations, raw rewards) on the tiny hopper-medium."""
+    root, _ = tiny_hopper
+    workdir = tmp_path / "td3_bc"
+    out = launch(
+        "train_td3_bc.py",
+        "--config=configs/td3_bc/locomotion.py:hopper-medium",
+        "--config.max_steps=20",
+        "--config.log_interval=10",
+        "--config.eval_interval=20",
+        "--config.checkpoint_interval=20",
+        "--config.eval_episodes=1",
+        "--config.batch_size=16",
+        "--config.agent.critic_hidden_dims=(16,16)",
+        "--config.agent.actor_hidden_dims=(16,16)",
+        "--progress=false",
+        f"--workdir={workdir}",
+        datasets=str(root / "datasets"),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.loads((workdir / "results.json").read_text())
+    assert results["algo"] == "td3_bc" and results["dataset"] == "hopper-medium" and results["steps"] == 20
+    assert isinstance(results["runs"][0]["normalized_score"], float)
+    assert json.loads((workdir / "config.json").read_text())["data"]["normalize_observations"] is True
+    assert {"critic/loss", "actor/loss", "actor/lambda"} <= results["runs"][0]["final_metrics"].keys()
+
+
 def test_unknown_recipe_key_is_refused_before_anything_is_written(tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MINARI_DATASETS_PATH", str(tmp_path))

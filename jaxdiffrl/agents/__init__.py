@@ -10,6 +10,7 @@ from jaxdiffrl.agents.dac import DACAgent
 from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
 from jaxdiffrl.agents.idql import IDQLAgent
 from jaxdiffrl.agents.iql import IQLAgent
+from jaxdiffrl.agents.td3_bc import TD3BCAgent
 
 AGENTS: dict[str, type] = {
     "bc": BCAgent,
@@ -20,4 +21,5 @@ AGENTS: dict[str, type] = {
     "acg": ACGAgent,
     "diffusion_ql": DiffusionQLAgent,
     "dac": DACAgent,
+    "td3_bc": TD3BCAgent,
 }

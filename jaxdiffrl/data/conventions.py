@@ -13,12 +13,19 @@ The ``data`` block of every config holds these keys (see ``default_data_config``
   antmaze datasets record a never-terminating evaluation env (gymnasium-robotics AntMaze with
   ``continuing_task=True``) that pays reward 1 on every step at the goal, so without this a
   normalised score counts steps at the goal instead of successes. On for every antmaze config.
+- ``normalize_observations``: observations and next observations become (s − μ)/(σ + 1e-3), μ and
+  σ the per-dimension mean and standard deviation of the dataset's observations (TD3+BC's
+  convention), and evaluation envs get the same map (``jaxdiffrl.envs.normalize``). The statistics
+  are a function of the dataset alone, recomputed each time it is loaded; the dataset's
+  ``make_env`` keeps them as ``make_env.mean`` / ``make_env.std``. Off by default.
 """
 
 import ml_collections
 import numpy as np
 
 from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.envs.normalize import EPS as OBSERVATION_EPS
+from jaxdiffrl.envs.normalize import StandardizedEnvFactory, standardize
 from jaxdiffrl.envs.success import SuccessEndsEpisode
 
 
@@ -31,6 +38,7 @@ def default_data_config(**overrides) -> ml_collections.ConfigDict:
             "action_clip": 1.0 - 1e-5,
             "discontinuity_threshold": 1e-6,
             "success_ends_episode": False,
+            "normalize_observations": False,
         }
     )
     config.update(overrides)
@@ -73,13 +81,36 @@ def apply_conventions(dataset: OfflineDataset, config: ml_collections.ConfigDict
     make_env = dataset.make_env
     if config.get("success_ends_episode", False) and make_env is not None:
         make_env = _success_ends_episode(dataset.make_env)
-    return dataset.replace(
+    dataset = dataset.replace(
         rewards=rewards.astype(np.float32), actions=actions.astype(np.float32), make_env=make_env
     )
+    if config.get("normalize_observations", False):
+        dataset = normalize_observations(dataset)
+    return dataset
 
 
 def _success_ends_episode(make_env):
     return lambda: SuccessEndsEpisode(make_env())
+
+
+def observation_statistics(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and standard deviation (float64, ``obs_dim``) of (N, obs_dim) observations."""
+    observations = np.asarray(observations, np.float64)
+    return observations.mean(axis=0), observations.std(axis=0)
+
+
+def normalize_observations(dataset: OfflineDataset) -> OfflineDataset:
+    """The dataset with observations and next observations standardised by the statistics of its
+    observations, and its ``make_env`` (if any) wrapped to standardise by the same statistics."""
+    mean, std = observation_statistics(dataset.observations)
+    make_env = dataset.make_env
+    if make_env is not None:
+        make_env = StandardizedEnvFactory(make_env, mean, std, OBSERVATION_EPS)
+    return dataset.replace(
+        observations=standardize(dataset.observations, mean, std, OBSERVATION_EPS),
+        next_observations=standardize(dataset.next_observations, mean, std, OBSERVATION_EPS),
+        make_env=make_env,
+    )
 
 
 def iql_data_config(domain: str) -> ml_collections.ConfigDict:
