@@ -21,6 +21,8 @@ rep(A) (``advantage_repr``, one ``AdvantageEncoder`` for both policies): ``raw``
 embedding trained with the policy).
 
 The paper's per-domain settings are in ``jaxdiffrl.app.paper_configs``.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §5.
 """
 
 import flax.linen as nn

@@ -2,6 +2,8 @@
 
 ``actor_type='gaussian'`` maximises log π(a|s) (acting with the mean, or a sample if
 ``stochastic_actions``); ``actor_type='diffusion'`` minimises the ε-loss and acts with the sampler.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §2.
 """
 
 import flax.struct

@@ -2,6 +2,8 @@
 
 Used by every agent that acts through a sampler and a critic: IDQL (argmax, or implicit-actor
 resampling), ACD-F (argmax), Diffusion-QL (softmax or argmax), DAC (argmax), SfBC (top-k mean).
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §9.5.
 """
 
 from collections.abc import Callable

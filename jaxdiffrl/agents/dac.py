@@ -19,6 +19,8 @@ noise regression towards a soft-Q-guided target, with a Q-ensemble lower-confide
   ``actor_target_start``. Adam with cosine decay to 0 and global-norm clipping, both networks.
 - Acting: ``num_candidates`` actions from the online actor, argmax (``selection``) of the
   ensemble-mean Q̄.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §7.
 """
 
 from collections.abc import Callable
@@ -30,7 +32,7 @@ import ml_collections
 from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents import candidates, infos
-from jaxdiffrl.agents.diffusion_actor_critic import create_actor_critic, delayed_ema
+from jaxdiffrl.agents.diffusion_actor_critic import CandidateActing, create_actor_critic, delayed_ema
 from jaxdiffrl.agents.optimization import ema
 from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.diffusion.ddpm import q_sample
@@ -100,7 +102,7 @@ def soft_q_guidance_loss(
     return eta * bc + (noise_level * guidance * eps_pred).mean(axis=-1), bc
 
 
-class DACAgent(SinglePhase, flax.struct.PyTreeNode):
+class DACAgent(CandidateActing, SinglePhase, flax.struct.PyTreeNode):
     rng: jax.Array
     actor: TrainState
     target_actor_params: dict
@@ -198,14 +200,7 @@ class DACAgent(SinglePhase, flax.struct.PyTreeNode):
         agent, actor_info = agent.update_actor(batch, actor_key)
         return agent.replace(rng=rng, step=self.step + 1), infos.merge(critic_info, actor_info)
 
-    def sample_policy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-        """Samples of the diffusion policy itself, before the acting rule chooses among candidates."""
-        return self.diffusion.sample(self.actor.params, observations, rng)
-
-    def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-        sample_key, select_key = jax.random.split(rng)
-        actions = self.diffusion.sample_candidates(
-            self.actor.params, observations, sample_key, self.config.num_candidates
-        )
-        q = candidates.candidate_values(self.target_q, observations, actions).mean(axis=0)
-        return candidates.select(actions, q, select_key, self.config.selection)
+    @staticmethod
+    def candidate_score(values: jnp.ndarray) -> jnp.ndarray:
+        """Acting scores candidates by the mean of the target heads: (H, B, N) → (B, N)."""
+        return values.mean(axis=0)

@@ -2,12 +2,14 @@
 
 Their actor and Q-ensemble train states and the delayed EMA schedule of their target policies
 (the reference codes average the actor into its target every few steps once a warm-up is over).
-They act through ``jaxdiffrl.agents.candidates``.
+Both act the same way (``CandidateActing``): N samples from the online policy, scored by the
+target critics, one picked by ``config.selection`` (``jaxdiffrl.agents.candidates``).
 """
 
 import jax
 import jax.numpy as jnp
 
+from jaxdiffrl.agents import candidates
 from jaxdiffrl.agents.optimization import ema, make_optimizer, new_train_state
 from jaxdiffrl.diffusion.policy import DiffusionPolicy
 from jaxdiffrl.networks import q_ensemble
@@ -54,3 +56,21 @@ def delayed_ema(params, target_params, rate: float, step: jax.Array, every: int,
     due = (step % every == 0) & (step >= start)
     averaged = ema(params, target_params, rate)
     return jax.tree.map(lambda new, old: jnp.where(due, new, old), averaged, target_params)
+
+
+class CandidateActing:
+    """Mixin: ``sample_policy`` (the policy's own samples) and ``sample_actions`` (one of
+    ``config.num_candidates`` samples, scored by ``candidate_score`` of the target critics' values
+    (H, B, N) and picked by ``config.selection``). Agents define ``target_q`` and ``candidate_score``."""
+
+    def sample_policy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
+        """Samples of the diffusion policy itself, before the acting rule chooses among candidates."""
+        return self.diffusion.sample(self.actor.params, observations, rng)
+
+    def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
+        sample_key, select_key = jax.random.split(rng)
+        actions = self.diffusion.sample_candidates(
+            self.actor.params, observations, sample_key, self.config.num_candidates
+        )
+        scores = self.candidate_score(candidates.candidate_values(self.target_q, observations, actions))
+        return candidates.select(actions, scores, select_key, self.config.selection)

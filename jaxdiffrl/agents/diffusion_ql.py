@@ -30,7 +30,7 @@ import ml_collections
 from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents import candidates, infos
-from jaxdiffrl.agents.diffusion_actor_critic import create_actor_critic, delayed_ema
+from jaxdiffrl.agents.diffusion_actor_critic import CandidateActing, create_actor_critic, delayed_ema
 from jaxdiffrl.agents.optimization import ema
 from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
@@ -76,7 +76,7 @@ def backup_value(qs: jnp.ndarray, order: str) -> jnp.ndarray:
     raise ValueError(f"Unknown agent.max_q_order {order!r}; choose one of {MAX_Q_ORDERS}.")
 
 
-class DiffusionQLAgent(SinglePhase, flax.struct.PyTreeNode):
+class DiffusionQLAgent(CandidateActing, SinglePhase, flax.struct.PyTreeNode):
     rng: jax.Array
     actor: TrainState
     target_actor_params: dict
@@ -177,14 +177,7 @@ class DiffusionQLAgent(SinglePhase, flax.struct.PyTreeNode):
         )
         return agent, infos.merge(infos.group("critic", critic_info), infos.group("actor", actor_info))
 
-    def sample_policy(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-        """Samples of the diffusion policy itself, before the acting rule chooses among candidates."""
-        return self.diffusion.sample(self.actor.params, observations, rng)
-
-    def sample_actions(self, observations: jnp.ndarray, rng: jax.Array) -> jnp.ndarray:
-        sample_key, select_key = jax.random.split(rng)
-        actions = self.diffusion.sample_candidates(
-            self.actor.params, observations, sample_key, self.config.num_candidates
-        )
-        q = candidates.candidate_values(self.target_q, observations, actions).min(axis=0)
-        return candidates.select(actions, q, select_key, self.config.selection)
+    @staticmethod
+    def candidate_score(values: jnp.ndarray) -> jnp.ndarray:
+        """Acting scores candidates by the min of the target heads: (H, B, N) → (B, N)."""
+        return values.min(axis=0)

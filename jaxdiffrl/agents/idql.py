@@ -17,6 +17,8 @@ implicit actor and tunes Q, V and μ_φ (2 actor steps per env step).
 
 The behaviour model is the agent's ``actor`` (its infos ``actor/…``): IDQL acts through it.
 The paper's per-domain settings are in ``jaxdiffrl.app.paper_configs``.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §4.
 """
 
 import flax.struct

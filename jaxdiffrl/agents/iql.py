@@ -2,6 +2,8 @@
 
 Actor: maximise E[min(exp(β(Q̄ − V)), 100) log π(a|s)], a tanh-mean Gaussian with one learned
 log-std, Adam with cosine decay over the run. Acting takes the Gaussian's mean.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §3.
 """
 
 import flax.struct

@@ -4,6 +4,8 @@ L_V = E[f(min_i Q̄_i(s, a) − V(s))] with f from ``value_losses`` at the level
 for it (``expectile``, ``quantile`` or ``alpha_exp``); L_Q = E[Σ_i (r + γ m V(s′) − Q_i(s, a))²].
 One ``update`` does the V step, then the Q step with the new V (as IQL's reference code orders
 them), then Polyak-averages the target at rate ``tau``. Infos: ``value/…`` and ``critic/…``.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §3.
 """
 
 import flax.struct

@@ -10,6 +10,8 @@ Losses on a batch (s, a, r, s′, m):
 It makes the behaviour policies of the locomotion datasets (jaxdiffrl.generators.locomotion)
 and is trained from scratch by ``jaxdiffrl.train.online_training``. Infos: ``critic/…``,
 ``actor/…``, ``temperature/…``.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §8.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ The actor's loss and gradient are computed on every update (and its ``actor/…`
 the mean over all updates of a chunk); they are applied only on the due ones (see
 ``jaxdiffrl.agents.td3_critic``). ``actor/updated`` is 1 on those, so its chunk mean is
 1/``policy_freq``.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §13.
 """
 
 import flax.struct

@@ -18,6 +18,8 @@ does (the actor gradient is computed on every update and applied on every ``poli
 the same cost and the same numbers whether one run or many are vmapped together, and keeps each
 run's schedule its own: runs resumed at different steps would still each update on their own
 ``policy_freq``-th steps.
+
+The full account (losses, options, departures from the paper and its code): docs/algorithms.md §13.
 """
 
 import jax
