@@ -39,6 +39,7 @@ RENAMED = {
 # antmaze episodes, IDQL's fine-tuning batches.
 ADDED = {
     "agent.act_with",
+    "agent.implicit_weights",
     "agent.actor_tau",
     "agent.diffusion.clip_iterate",
     "agent.critic.exponential_weight_cap",
@@ -113,6 +114,7 @@ def test_an_old_key_names_its_new_one(old_key):
     config = os.path.join(CONFIGS_DIR, "bc/toy.py" if old_key == "agent.policy" else "iql/toy.py")
     argv = ["train.py", f"--config={config}", f"--config.{old_key}=1"]
     message = explain(argv, KeyError(old_key), config)
-    assert message.startswith(f"config key {old_key!r} was renamed: use ") and RENAMED.get(
-        old_key, "expectile"
-    ).split(".")[-1] in message, message
+    assert (
+        message.startswith(f"config key {old_key!r} was renamed: use ")
+        and RENAMED.get(old_key, "expectile").split(".")[-1] in message
+    ), message

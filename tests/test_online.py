@@ -86,7 +86,8 @@ def test_launch_idql_offline_then_online(tmp_path):
     workdir = tmp_path / "run"
     overrides = {
         "max_steps": 2_000, "log_interval": 500, "eval_interval": 2_000, "checkpoint_interval": 2_000,
-        "eval_episodes": 50, "agent.critic_fraction": 0.25, "agent.actor_lr": 1e-3, "agent.num_candidates": 16,
+        "eval_episodes": 50, "agent.critic_fraction": 0.25, "agent.actor_lr": 1e-3,
+        "agent.num_candidates": 16,
         "agent.critic.q_lr": 1e-3, "agent.critic.v_lr": 1e-3, "agent.diffusion.resnet_blocks": 2,
         "agent.diffusion.dropout_rate": 0.0, "online.enabled": True, "online.mode": "implicit",
         "online.steps": 200, "online.log_interval": 100, "online.eval_interval": 200,

@@ -110,3 +110,19 @@ def test_capped_exponential_settles_below_the_soft_value_and_reports_it():
     grad = jax.grad(lambda v: jnp.mean(value_loss("exponential", q - v, HPARAMS)))
     assert float(grad(jnp.float32(soft))) > 0  # past its own fixed point already at the soft value
     assert 0.0 < float(capped_fraction("exponential", q - soft, HPARAMS)) < 1.0
+
+
+def test_implicit_weights_in_idqls_code_form():
+    """The reference code resamples with τ-weights for both τ-losses and softmax(α(Q − V)) for the
+    exponential (``implicit_weights=code``); the paper's eqs. 9, 10, 12 stay the default."""
+    from jaxdiffrl.agents.value_losses import implicit_actor_weights
+
+    q, v = jnp.array([[1.0, 2.0, 0.5]]), jnp.array([[1.5]])  # u = −0.5, 0.5, −1
+    levels = {"expectile": 0.7, "quantile": 0.8, "alpha_exp": 2.0}
+    np.testing.assert_allclose(implicit_actor_weights("quantile", q, v, levels, "code"), [[0.2, 0.8, 0.2]])
+    np.testing.assert_allclose(implicit_actor_weights("expectile", q, v, levels, "code"), [[0.3, 0.7, 0.3]])
+    expected = np.exp([-1.0, 1.0, -2.0]) / np.exp([-1.0, 1.0, -2.0]).sum()
+    np.testing.assert_allclose(
+        implicit_actor_weights("exponential", q, v, levels, "code"), [expected], rtol=1e-6
+    )
+    assert idql.default_config().implicit_weights == "paper"

@@ -32,7 +32,7 @@ from jaxdiffrl.agents.critic_then_actor import CriticThenActor, check_act_with
 from jaxdiffrl.agents.iql_critic import IQLCritic, default_critic_config
 from jaxdiffrl.agents.optimization import make_optimizer, new_train_state
 from jaxdiffrl.agents.phases import OnlineMode, OnlineUpdate
-from jaxdiffrl.agents.value_losses import implicit_actor_weights
+from jaxdiffrl.agents.value_losses import IMPLICIT_WEIGHT_FORMS, implicit_actor_weights
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
 
 EXTRACTIONS = ("argmax", "implicit")
@@ -72,6 +72,7 @@ def default_config() -> ml_collections.ConfigDict:
             "schedule": "sequential",  # sequential | interleaved
             "critic_fraction": 1 / 3,  # sequential: the paper's 1.5M critic / 3M actor split
             "extraction": "argmax",  # argmax (eq. 13) | implicit (Algorithm 2 resampling)
+            "implicit_weights": "paper",  # paper (eqs. 9, 10, 12) | code (IDQL's reference code)
             "actor_tau": 0.001,  # EMA rate of the behaviour model's slow copy (reference code)
             "act_with": "target",  # target (the slow copy proposes candidates, reference) | online
             "num_candidates": 32,  # N behaviour samples per state
@@ -89,6 +90,7 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
     hparams: dict
     diffusion: DiffusionPolicy
     extraction: str = flax.struct.field(pytree_node=False, default="argmax")
+    implicit_weights: str = flax.struct.field(pytree_node=False, default="paper")
     actor_tau: float = flax.struct.field(pytree_node=False, default=0.001)
     act_with: str = flax.struct.field(pytree_node=False, default="target")
     num_candidates: int = flax.struct.field(pytree_node=False, default=32)
@@ -99,6 +101,11 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
         cls, rng, observations, actions, config: ml_collections.ConfigDict, hparams: dict
     ) -> "IDQLAgent":
         agent_config = config.agent
+        if agent_config.get("implicit_weights", "paper") not in IMPLICIT_WEIGHT_FORMS:
+            raise ValueError(
+                f"Unknown agent.implicit_weights {agent_config.implicit_weights!r}; "
+                f"choose one of {IMPLICIT_WEIGHT_FORMS}."
+            )
         if agent_config.extraction not in EXTRACTIONS:
             raise ValueError(
                 f"Unknown agent.extraction {agent_config.extraction!r}; choose one of {EXTRACTIONS}."
@@ -117,6 +124,7 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
             hparams=hparams,
             diffusion=diffusion,
             extraction=agent_config.extraction,
+            implicit_weights=agent_config.get("implicit_weights", "paper"),
             actor_tau=agent_config.actor_tau,
             act_with=agent_config.act_with,
             num_candidates=agent_config.num_candidates,
@@ -141,7 +149,10 @@ class IDQLAgent(CriticThenActor, flax.struct.PyTreeNode):
         """min_j Q̄_j(s, a_i) and the implicit-actor weights w(s, a_i) of candidates (B, N, d): (B, N) each."""
         q = candidates.candidate_values(self.critic.target_q, observations, actions)
         v = self.critic.value(observations)[:, None]
-        return q, implicit_actor_weights(self.critic.value_loss_kind, q, v, self.hparams)
+        weights = implicit_actor_weights(
+            self.critic.value_loss_kind, q, v, self.hparams, self.implicit_weights
+        )
+        return q, weights
 
     def sample_candidates(
         self, observations: jnp.ndarray, rng: jax.Array

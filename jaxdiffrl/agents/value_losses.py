@@ -71,10 +71,28 @@ def value_loss(
     raise ValueError(f"Unknown value loss {kind!r}; choose one of {VALUE_LOSSES}.")
 
 
-def implicit_actor_weights(kind: str, q: jnp.ndarray, v: jnp.ndarray, hparams: dict) -> jnp.ndarray:
-    """w(s, a) with π_imp ∝ μ·w (IDQL eqs. 9, 10, 12): expectile |τ − 1(Q<V)|;
-    quantile |τ − 1(Q<V)|/|Q − V|; exponential α|exp(α(Q − V)) − 1|/|Q − V|."""
+IMPLICIT_WEIGHT_FORMS = ("paper", "code")
+
+
+def implicit_actor_weights(
+    kind: str, q: jnp.ndarray, v: jnp.ndarray, hparams: dict, form: str = "paper"
+) -> jnp.ndarray:
+    """w(s, a) with π_imp ∝ μ·w. ``form="paper"`` (IDQL eqs. 9, 10, 12): expectile |τ − 1(Q<V)|;
+    quantile |τ − 1(Q<V)|/|Q − V|; exponential α|exp(α(Q − V)) − 1|/|Q − V|. ``form="code"``
+    (IDQL's reference code): the expectile-style |τ − 1(Q ≤ V)| for both τ-losses, and
+    softmax(α(Q − V)) over the last axis (the candidates) for the exponential loss."""
     u = q - v
+    if form == "code":
+        if kind in ("expectile", "quantile"):
+            level = hparams[LEVEL_KEYS[kind]]
+            return jnp.where(u > 0, level, 1.0 - level)
+        if kind == "exponential":
+            return jax.nn.softmax(hparams["alpha_exp"] * u, axis=-1)
+        raise ValueError(f"Unknown value loss {kind!r}; choose one of {VALUE_LOSSES}.")
+    if form != "paper":
+        raise ValueError(
+            f"Unknown implicit-actor weight form {form!r}; choose one of {IMPLICIT_WEIGHT_FORMS}."
+        )
     below = (u < 0).astype(u.dtype)
     safe = jnp.maximum(jnp.abs(u), 1e-6)
     if kind == "expectile":
