@@ -226,3 +226,34 @@ def test_vmapped_seeds_equal_single_seed_runs(tmp_path, monkeypatch):
             np.testing.assert_allclose(
                 a["final_metrics"][key], b["final_metrics"][key], rtol=1e-5, atol=1e-5, err_msg=key
             )
+
+
+def test_resume_mid_actor_cycle_matches_uninterrupted_run(tmp_path, monkeypatch):
+    """Stopped after 15 updates (between two delayed actor steps) and resumed, the job ends with the
+    parameters, step counter and evaluation of the uninterrupted one."""
+    from jaxdiffrl.train.checkpointing import Checkpointer
+    from jaxdiffrl.train.engine import create_agents
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    GENERATED["bandit-idql"].generate(transitions=300, seed=0, progress=False)
+    config = tiny_agent_config()
+    dataset = prepare_dataset(config)
+    runs = make_runs([0, 1], config.agent.hparams, {})
+    full = train(TD3BCAgent, config, dataset, runs, str(tmp_path / "full"), progress=False)
+    assert (
+        train(TD3BCAgent, config, dataset, runs, str(tmp_path / "cut"), stop_after=15, progress=False) == {}
+    )
+    resumed = train(TD3BCAgent, config, dataset, runs, str(tmp_path / "cut"), resume=True, progress=False)
+    assert [r["normalized_score"] for r in full["runs"]] == [r["normalized_score"] for r in resumed["runs"]]
+    target = {
+        "agents": create_agents(TD3BCAgent, config, dataset, runs),
+        "data_keys": np.zeros((2, 2), np.uint32),
+    }
+    states = []
+    for name in ("full", "cut"):
+        checkpointer = Checkpointer(str(tmp_path / name))
+        states.append(checkpointer.restore(20, target))
+        checkpointer.close()
+    assert np.all(np.asarray(states[1]["agents"].step) == 20)
+    for x, y in zip(jax.tree.leaves(states[0]), jax.tree.leaves(states[1]), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
