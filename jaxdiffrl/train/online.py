@@ -135,6 +135,7 @@ def make_online_step(mode, sampling: str = "uniform"):
         agents, keys, actions, infos = learn_and_act(agents, buffers, keys, observation)
         return agents, buffers, keys, actions, infos
 
+    step.act = act  # the first action, before any transition exists: (agents, keys, obs) → (keys, actions)
     return step
 
 
@@ -173,13 +174,12 @@ def finetune(
     mode = agent_cls.online_mode(config)
     step_fn = make_online_step(mode, online.get("sampling", "uniform"))
     warmup = online.get("warmup_steps", 0)
-    explore = jax.jit(jax.vmap(_explore(mode)))
 
     envs = make_vector_env(dataset.make_env, num_runs)
     evaluator = Evaluator(dataset.make_env, num_runs, config.eval_episodes)
     logger = MetricsLogger(workdir, runs, start_step=offline_steps)
     observations, _ = envs.reset(seed=[eval_seed(s, offline_steps, SeedPurpose.ONLINE_RESET) for s in seeds])
-    keys, actions = explore(agents, keys, jnp.asarray(observations, jnp.float32))
+    keys, actions = step_fn.act(agents, keys, jnp.asarray(observations, jnp.float32))
     episodes = EpisodeReturns(num_runs)
     normalize = dataset.normalized_score if dataset.ref_max_score is not None else None
     info_sums: dict[str, np.ndarray] = {}
