@@ -6,7 +6,8 @@ One program trains R runs (seeds × hyperparameter points) at once: agents are c
 sharded over the devices. Between chunks the host logs, evaluates and checkpoints.
 
 The engine knows agents only by their interface: ``agent_cls.phases(config)`` lists the phases
-(name, steps, the update function itself, batch size), ``create`` and ``sample_actions``.
+(name, steps, the update function itself, batch size, optionally the data the phase derives from
+the dataset and a ``start`` computation run when it begins), ``create`` and ``sample_actions``.
 """
 
 from __future__ import annotations
@@ -74,6 +75,38 @@ def make_chunk(update, batch_size: int, length: int):
     return jax.jit(jax.vmap(one_run, in_axes=(0, 0, None)))
 
 
+def phase_data(phases: Sequence, dataset: OfflineDataset, sharding=None) -> list[dict]:
+    """Each phase's device arrays: the transitions, or what its ``data`` function derives from the
+    dataset — computed once per distinct function, so phases sharing one share the arrays."""
+    derived: dict[Any, dict] = {}
+    result = []
+    for phase in phases:
+        if phase.data not in derived:
+            arrays = dataset.arrays() if phase.data is None else phase.data(dataset)
+            derived[phase.data] = to_device(arrays, sharding)
+        result.append(derived[phase.data])
+    return result
+
+
+@functools.cache
+def make_start(start):
+    """``start(agent, data)`` for every run at once (the data shared), jitted."""
+    return jax.jit(jax.vmap(start, in_axes=(0, None)))
+
+
+def started_shapes(phases: Sequence, datas: Sequence[dict], agents, step: int, sharding=None):
+    """The agents' structure after ``step`` updates: shapes and dtypes as left by the ``start`` of
+    every phase begun before ``step`` (a start may give a field per-row arrays, e.g. SfBC's
+    behaviour samples), computed abstractly (``jax.eval_shape``, nothing runs) — the target a
+    checkpoint taken at ``step`` restores into."""
+    begin = 0
+    for phase, data in zip(phases, datas, strict=True):
+        if phase.start is not None and begin < step:
+            agents = jax.eval_shape(make_start(phase.start), agents, data)
+        begin += phase.steps
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), agents)
+
+
 def _phase_at(phases: Sequence, step: int) -> tuple[int, int]:
     """(index of the phase that the update after ``step`` belongs to, that phase's end step)."""
     end = 0
@@ -109,7 +142,7 @@ def train(
         )
     seeds = [r.seed for r in runs]
     sharding = RunSharding(len(runs))
-    data = to_device(dataset.arrays(), sharding.replicated)
+    datas = phase_data(phases, dataset, sharding.replicated)
     agents = sharding.shard_runs(create_agents(agent_cls, config, dataset, runs))
     data_keys = sharding.shard_runs(jnp.asarray(run_keys(seeds)[1]))
 
@@ -117,7 +150,8 @@ def train(
     step = 0
     if resume and checkpointer.latest_step() is not None:
         step = checkpointer.latest_step()
-        restored = checkpointer.restore(step, {"agents": agents, "data_keys": data_keys})
+        target = started_shapes(phases, datas, agents, step, sharding.runs)
+        restored = checkpointer.restore(step, {"agents": target, "data_keys": data_keys})
         agents, data_keys = restored["agents"], restored["data_keys"]
         print(f"Resumed from the checkpoint at step {step} in {workdir}.")
     logger = MetricsLogger(workdir, runs, start_step=step)
@@ -139,6 +173,9 @@ def train(
     while step < limit:
         phase_index, phase_end = _phase_at(phases, step)
         phase = phases[phase_index]
+        data = datas[phase_index]
+        if phase.start is not None and step == phase_end - phase.steps:  # the phase begins
+            agents = make_start(phase.start)(agents, data)
         length = min(config.log_interval - step % config.log_interval, phase_end - step, limit - step)
         batch_size = phase.batch_size or config.batch_size
         signature = (phase.update, batch_size, length)
@@ -152,7 +189,7 @@ def train(
         step += length
         bar.update(length)
         logger.log(step, last_info)
-        if evaluator and (step % config.eval_interval == 0 or step == total):
+        if evaluator and ((phase.evaluate and step % config.eval_interval == 0) or step == total):
             evaluate(step)
         if step % config.checkpoint_interval == 0 or step == total or step == limit:
             checkpointer.save(step, {"agents": agents, "data_keys": data_keys})

@@ -14,7 +14,7 @@ import ml_collections
 
 from jaxdiffrl.data.dataset import OfflineDataset
 from jaxdiffrl.train.checkpointing import Checkpointer
-from jaxdiffrl.train.engine import run_keys
+from jaxdiffrl.train.engine import phase_data, run_keys, started_shapes
 from jaxdiffrl.train.runs import Run, stack_hparams
 from jaxdiffrl.train.sharding import RunSharding
 
@@ -71,10 +71,11 @@ def restore_agents(
         init_keys, data_keys = run_keys([r.seed for r in runs])
         observation, action = jnp.asarray(dataset.observations[:1]), jnp.asarray(dataset.actions[:1])
         create = jax.vmap(lambda key, hparams: agent_cls.create(key, observation, action, config, hparams))
-        shapes = {"agents": jax.eval_shape(create, init_keys, stack_hparams(runs)), "data_keys": data_keys}
-        target = jax.tree.map(
-            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding.runs), shapes
-        )
+        phases = tuple(agent_cls.phases(config))
+        created = jax.eval_shape(create, init_keys, stack_hparams(runs))
+        agents = started_shapes(phases, phase_data(phases, dataset), created, step, sharding.runs)
+        keys = jax.ShapeDtypeStruct(data_keys.shape, data_keys.dtype, sharding=sharding.runs)
+        target = {"agents": agents, "data_keys": keys}
         restored = checkpointer.restore(step, target)
     finally:
         checkpointer.close()
