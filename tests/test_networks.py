@@ -164,3 +164,29 @@ def test_diffusion_actor_net_shapes(trunk, time_embedding):
     assert not np.allclose(eps[0], eps[4]), "the time index must change the prediction"
     with pytest.raises(ValueError, match="trunk"):
         jax.eval_shape(lambda: DiffusionActorNet(action_dim=2, trunk="transformer").init(KEY, x, t, X))
+
+
+def test_group_norm_mlp_normalises_each_feature_vector_alone():
+    """With a candidate axis (B, M, d), each row is normalised by itself: the output equals the
+    row-by-row output (flax's GroupNorm would otherwise pool statistics over M as well)."""
+    from jaxdiffrl.networks.mlp import MLP
+
+    net = MLP((8, 8, 1), group_norm=4)
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, 5, 2)) * jnp.arange(1, 6)[None, :, None]
+    params = net.init(jax.random.PRNGKey(1), x)
+    rows = jax.vmap(jax.vmap(lambda v: net.apply(params, v[None])[0]))(x)
+    np.testing.assert_allclose(net.apply(params, x), rows, rtol=1e-5, atol=1e-6)
+
+
+def test_group_norm_equals_flax_group_norm_on_feature_vectors():
+    import flax.linen as nn
+
+    from jaxdiffrl.networks.mlp import GroupNorm
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (7, 64)) * 3 + 1
+    ours = GroupNorm(16)
+    params = ours.init(jax.random.PRNGKey(1), x)
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.PRNGKey(2), p.shape), params)
+    np.testing.assert_allclose(ours.apply(params, x), nn.GroupNorm(16).apply(params, x), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="do not split into 5 groups"):
+        GroupNorm(5).init(jax.random.PRNGKey(1), x)

@@ -15,28 +15,14 @@ Samplers and the ε-loss take a noise function ε̂ = −σ_t s_θ; ``sfbc_noise
 Dense layers use the package's ``default_init`` (the reference code keeps PyTorch's defaults).
 """
 
-import math
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
-import numpy as np
 
 from jaxdiffrl.diffusion.sde import VPSDE, score_to_noise
-from jaxdiffrl.networks.embeddings import FourierFeatures
+from jaxdiffrl.networks.embeddings import FourierFeatures, fixed_fourier_features
 from jaxdiffrl.networks.mlp import default_init
-
-
-def fixed_fourier_features(t: jnp.ndarray, dim: int = 32, scale: float = 30.0, seed: int = 0) -> jnp.ndarray:
-    """[sin(2π t W), cos(2π t W)] for t of any shape → t.shape + (dim,), W = scale · N(0, 1)^(dim/2).
-
-    W is drawn with NumPy from the fixed ``seed`` when the function is traced: a constant of the
-    program, never a parameter, so it is neither trained nor stored (and adds no random-number
-    kernel to the compiled program).
-    """
-    w = scale * np.random.default_rng(seed).standard_normal(dim // 2).astype(np.float32)
-    angles = 2.0 * math.pi * jnp.asarray(t, jnp.float32)[..., None] * w
-    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
 
 
 class ConditionedResidualBlock(nn.Module):

@@ -4,6 +4,7 @@ import math
 
 import flax.linen as nn
 import jax.numpy as jnp
+import numpy as np
 
 
 class SinusoidalEmbedding(nn.Module):
@@ -38,3 +39,15 @@ class FourierFeatures(nn.Module):
             ).value
         angles = 2 * math.pi * t @ w
         return jnp.concatenate([jnp.cos(angles), jnp.sin(angles)], axis=-1)
+
+
+def fixed_fourier_features(t: jnp.ndarray, dim: int = 32, scale: float = 30.0, seed: int = 0) -> jnp.ndarray:
+    """[sin(2π t W), cos(2π t W)] for t of any shape → t.shape + (dim,), W = scale · N(0, 1)^(dim/2).
+
+    W is drawn with NumPy from the fixed ``seed`` when the function is traced: a constant of the
+    program, never a parameter, so it is neither trained nor stored (and adds no random-number
+    kernel to the compiled program).
+    """
+    w = scale * np.random.default_rng(seed).standard_normal(dim // 2).astype(np.float32)
+    angles = 2.0 * math.pi * jnp.asarray(t, jnp.float32)[..., None] * w
+    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)

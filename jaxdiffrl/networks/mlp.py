@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Activation = Callable[[jnp.ndarray], jnp.ndarray]
 
@@ -31,14 +32,46 @@ def default_init(scale: float = 1.0) -> nn.initializers.Initializer:
     return nn.initializers.variance_scaling(scale, "fan_avg", "uniform")
 
 
+class GroupNorm(nn.Module):
+    """GroupNorm over the last axis only: each feature vector's ``num_groups`` groups are normalised
+    by their own mean and variance, then scaled and shifted per feature. Every leading axis is a
+    batch axis — flax's ``nn.GroupNorm`` would also pool over them (and, restricted to the last
+    axis with ``reduction_axes=-1``, runs several times slower on a CPU than this reshape)."""
+
+    num_groups: int = 32
+    epsilon: float = 1e-6
+
+    @nn.compact
+    def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+        features = x.shape[-1]
+        if features % self.num_groups:
+            raise ValueError(f"GroupNorm: {features} features do not split into {self.num_groups} groups.")
+        # Group statistics as products with a (features, groups) membership matrix: XLA's CPU
+        # matmuls handle the small groups far better than a reshape into (…, groups, size).
+        membership = np.repeat(np.eye(self.num_groups, dtype=np.float32), features // self.num_groups, axis=0)
+        average = jnp.asarray(membership / (features // self.num_groups), x.dtype)
+        spread = jnp.asarray(membership.T, x.dtype)
+        centred = x - (x @ average) @ spread
+        variance = (jnp.square(centred) @ average) @ spread
+        normalised = centred * jax.lax.rsqrt(variance + self.epsilon)
+        scale = self.param("scale", nn.initializers.ones, (features,))
+        bias = self.param("bias", nn.initializers.zeros, (features,))
+        return normalised * scale + bias
+
+
 class MLP(nn.Module):
-    """Dense layers with an activation between them (and after the last if ``activate_final``)."""
+    """Dense layers with an activation between them (and after the last if ``activate_final``).
+
+    Before each activation: dropout, then LayerNorm (``layer_norm``) or GroupNorm over
+    ``group_norm`` groups of features (0: none; QDQ's return model uses 32).
+    """
 
     hidden_dims: Sequence[int]
     activation: Activation = nn.relu
     activate_final: bool = False
     layer_norm: bool = False
     dropout_rate: float = 0.0
+    group_norm: int = 0
 
     @nn.compact
     def __call__(self, x: jnp.ndarray, training: bool = False) -> jnp.ndarray:
@@ -49,6 +82,8 @@ class MLP(nn.Module):
                     x = nn.Dropout(self.dropout_rate)(x, deterministic=not training)
                 if self.layer_norm:
                     x = nn.LayerNorm()(x)
+                if self.group_norm:
+                    x = GroupNorm(self.group_norm)(x)
                 x = self.activation(x)
         return x
 
