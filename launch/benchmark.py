@@ -4,7 +4,8 @@
 
 Each agent uses its locomotion config (the papers' network sizes) on a synthetic dataset with
 HalfCheetah's shapes (17-D states, 6-D actions); agents that can train critic and actor as two
-phases (IDQL, ACD) are timed per phase. Timings exclude compilation. The JSON records the machine.
+phases (IDQL, ACD) and multi-phase agents (QDQ: return model, distillation, Q-learning) are timed
+per phase, each on its own phase data. Timings exclude compilation. The JSON records the machine.
 """
 
 import json
@@ -19,12 +20,20 @@ from absl import app, flags
 import jaxdiffrl.app  # noqa: F401  (registers the agents)
 from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.data.dataset import OfflineDataset
-from jaxdiffrl.train.device_data import to_device
-from jaxdiffrl.train.engine import create_agents, make_chunk, run_keys
+from jaxdiffrl.train.engine import create_agents, make_chunk, make_start, phase_data, run_keys
 from jaxdiffrl.train.registry import agent_class
 from jaxdiffrl.train.runs import make_runs
 
-AGENTS = ("bc", "iql", "idql", "acd", "diffusion_ql", "dac", "td3_bc")  # each: configs/<name>/locomotion.py
+AGENTS = (
+    "bc",
+    "iql",
+    "idql",
+    "acd",
+    "diffusion_ql",
+    "dac",
+    "td3_bc",
+    "qdq",
+)  # each: configs/<name>/locomotion.py
 
 flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(AGENTS)}.")
 flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")
@@ -62,11 +71,12 @@ def machine() -> dict:
     }
 
 
-def time_phase(agent_cls, config, dataset, phase, num_runs: int) -> dict:
+def time_phase(agent_cls, config, dataset, phase, data, num_runs: int) -> dict:
     runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
     agents = create_agents(agent_cls, config, dataset, runs)
+    if phase.start is not None:
+        agents = make_start(phase.start)(agents, data)
     keys = jax.numpy.asarray(run_keys([r.seed for r in runs])[1])
-    data = to_device(dataset.arrays())
     batch_size = phase.batch_size or config.batch_size
     start = time.time()
     chunk = make_chunk(phase.update, batch_size, FLAGS.steps).lower(agents, keys, data).compile()
@@ -96,9 +106,10 @@ def main(_):
         config = load_config(os.path.join(CONFIGS_DIR, name, "locomotion.py"))
         if "schedule" in config.agent:  # time the critic and actor of two-stage agents apart
             config.agent.schedule = "sequential"
-        for phase in agent_cls.phases(config):
+        phases = agent_cls.phases(config)
+        for phase, data in zip(phases, phase_data(phases, dataset), strict=True):
             for num_runs in map(int, FLAGS.runs):
-                row = {"agent": name, **time_phase(agent_cls, config, dataset, phase, num_runs)}
+                row = {"agent": name, **time_phase(agent_cls, config, dataset, phase, data, num_runs)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     out = FLAGS.out or os.path.join("docs", "benchmarks", f"{jax.devices()[0].platform}.json")

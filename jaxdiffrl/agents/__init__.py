@@ -10,6 +10,7 @@ from jaxdiffrl.agents.dac import DACAgent
 from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
 from jaxdiffrl.agents.idql import IDQLAgent
 from jaxdiffrl.agents.iql import IQLAgent
+from jaxdiffrl.agents.qdq import QDQAgent
 from jaxdiffrl.agents.td3_bc import TD3BCAgent
 
 AGENTS: dict[str, type] = {
@@ -22,4 +23,5 @@ AGENTS: dict[str, type] = {
     "diffusion_ql": DiffusionQLAgent,
     "dac": DACAgent,
     "td3_bc": TD3BCAgent,
+    "qdq": QDQAgent,
 }

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import ml_collections
 
-from jaxdiffrl.agents import acd, idql
+from jaxdiffrl.agents import acd, idql, qdq
 from jaxdiffrl.agents.value_losses import LEVEL_KEYS, VALUE_LOSSES
 from jaxdiffrl.data.conventions import iql_data_config
 from jaxdiffrl.train.config import base_config, parse_config_arg
@@ -115,3 +115,16 @@ def acd_run(domain: str, arg: str) -> ml_collections.ConfigDict:
         checkpoint_interval=100_000,
         eval_episodes=100 if antmaze else 10,
     )
+
+
+def qdq_cpu_agent(width: int = 64) -> ml_collections.ConfigDict:
+    """The CPU-sized network and distillation settings the toy and maze configs share."""
+    agent = qdq.default_config()
+    agent.return_model.hidden_dims = (width,) * 3
+    agent.return_model.group_norm = 16
+    agent.critic_hidden_dims = (width,) * 2
+    agent.actor_hidden_dims = (width,) * 2
+    agent.num_scales = 18
+    agent.consistency_tau = 0.05
+    agent.consistency_ema_every = 1
+    return agent

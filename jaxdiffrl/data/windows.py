@@ -186,3 +186,31 @@ def truncated_return_windows(
         low=float(returns.min()),
         high=float(returns.max()),
     )
+
+
+def windows_arrays(
+    dataset, *, width: int = 200, stride: int = 10, max_windows: int = 100, discount: float = 0.99
+) -> dict[str, np.ndarray]:
+    """An ``OfflineDataset``'s windows as training arrays: ``observations`` (M, obs_dim), ``actions``
+    (M, act_dim), ``returns`` (M, 1) scaled to [−1, 1], and the 0-d constants ``return_low`` /
+    ``return_high`` that undo the scaling. Trajectories end at ``dataset.dones`` (terminals,
+    truncations and discontinuities, already found by the data conventions); rewards as loaded.
+    """
+    windows = truncated_return_windows(
+        dataset.observations,
+        dataset.actions,
+        dataset.rewards,
+        None,  # the dones already split at discontinuities (data.discontinuity_threshold)
+        dataset.dones,
+        width=width,
+        stride=stride,
+        max_windows=max_windows,
+        discount=discount,
+    )
+    return {
+        "observations": windows.observations.astype(np.float32),
+        "actions": windows.actions.astype(np.float32),
+        "returns": windows.normalised_returns.astype(np.float32)[:, None],
+        "return_low": np.float32(windows.low),
+        "return_high": np.float32(windows.high),
+    }

@@ -1,0 +1,30 @@
+"""QDQ on the PointMaze (D4RL maze2d-style) datasets, sized for a CPU: raw sparse rewards, the
+locomotion weighting (1/H_Q on U, β elsewhere), α 0.99, β 0.9, γ_ent 1 (the log-likelihood term
+is the actor's only tie to the data here; the paper's tables have no maze row).
+
+Small networks (64 wide), an 18-point Karras grid with a fast distillation target (see
+configs/qdq/toy.py), 10k + 10k return-model steps, then 30k Q-learning steps; the paper trains
+800k + 1.6M + 1M.
+"""
+
+from jaxdiffrl.app.paper_configs import qdq_cpu_agent
+from jaxdiffrl.data.conventions import default_data_config
+from jaxdiffrl.train.config import base_config
+
+
+def get_config(dataset: str = "pointmaze-umaze"):
+    agent = qdq_cpu_agent()
+    agent.denoiser_steps = 10_000
+    agent.consistency_steps = 10_000
+    agent.hparams.update(alpha=0.99, beta=0.9, gamma_ent=1.0)
+    return base_config(
+        "qdq",
+        dataset,
+        agent,
+        default_data_config(),
+        max_steps=agent.denoiser_steps + agent.consistency_steps + 30_000,
+        log_interval=1_000,
+        eval_interval=10_000,
+        checkpoint_interval=10_000,
+        eval_episodes=10,
+    )
