@@ -34,7 +34,8 @@ _GENERATORS: dict[str, Callable[..., str]] = {}
 
 
 def register_generator(kind: str, generate: Callable[..., str]) -> None:
-    """Supplies the function that writes the datasets of ``kind`` (pointmaze, car, bandit, locomotion)."""
+    """Supplies the function that writes the datasets of ``kind`` (pointmaze, car, car-sfbc, bandit,
+    locomotion)."""
     _GENERATORS[kind] = generate
 
 
@@ -78,6 +79,14 @@ GENERATED.update(
         "bidirectional-car-single-side": GeneratedDataset(
             "jaxdiffrl/bidirectional-car-single-side-v0",
             "car",
+            None,
+            {"single_side": True},
+        ),
+        # The SfBC reference code's instance: 100-step episodes, ≈ 1M transitions from 4 schemes.
+        "bidirectional-car-sfbc": GeneratedDataset("jaxdiffrl/bidirectional-car-sfbc-v0", "car-sfbc", None),
+        "bidirectional-car-sfbc-single-side": GeneratedDataset(
+            "jaxdiffrl/bidirectional-car-sfbc-single-side-v0",
+            "car-sfbc",
             None,
             {"single_side": True},
         ),

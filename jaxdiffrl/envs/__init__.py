@@ -17,7 +17,7 @@ BANDIT_ENV_IDS = {
 
 
 def _register() -> None:
-    """Register the Maze2D, bandit and Bidirectional-Car ids, skipping any already registered (re-imports)."""
+    """Register the Maze2D, bandit and Bidirectional-Car ids (ours and SfBC's), skipping registered ones."""
     for name, (maze, steps) in _MAZE2D.items():
         env_id = f"jaxdiffrl/Maze2D-{name}-v0"
         if env_id not in gymnasium.registry:
@@ -40,6 +40,12 @@ def _register() -> None:
             id="jaxdiffrl/BidirectionalCar-v0",
             entry_point="jaxdiffrl.envs.bidirectional_car:BidirectionalCarEnv",
             max_episode_steps=20,
+        )
+    if "jaxdiffrl/BidirectionalCarSfBC-v0" not in gymnasium.registry:
+        gymnasium.register(  # the SfBC reference code's instance (time limit 100)
+            id="jaxdiffrl/BidirectionalCarSfBC-v0",
+            entry_point="jaxdiffrl.envs.bidirectional_car_sfbc:SfBCBidirectionalCarEnv",
+            max_episode_steps=100,
         )
 
 

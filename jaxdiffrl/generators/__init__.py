@@ -20,6 +20,12 @@ def _generate_car(*args, **kwargs) -> str:
     return generate_car(*args, **kwargs)
 
 
+def _generate_car_sfbc(*args, **kwargs) -> str:
+    from jaxdiffrl.generators.car_sfbc import generate_car_sfbc
+
+    return generate_car_sfbc(*args, **kwargs)
+
+
 def _generate_bandit(*args, **kwargs) -> str:
     from jaxdiffrl.generators.bandit import generate_bandit
 
@@ -34,5 +40,6 @@ def _generate_locomotion(*args, **kwargs) -> str:
 
 register_generator("pointmaze", _generate_pointmaze)
 register_generator("car", _generate_car)
+register_generator("car-sfbc", _generate_car_sfbc)
 register_generator("bandit", _generate_bandit)
 register_generator("locomotion", _generate_locomotion)
