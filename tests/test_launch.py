@@ -155,3 +155,52 @@ def test_benchmark_times_each_phase(tmp_path):
     assert all(
         r["updates_per_s"] > 0 and r["seed_updates_per_s"] == r["updates_per_s"] for r in report["results"]
     )
+
+
+SMALL_PHASES = [
+    "--config.log_interval=10",
+    "--config.eval_interval=10",
+    "--config.checkpoint_interval=10",
+    "--config.eval_episodes=2",
+    "--config.batch_size=16",
+    "--config.max_steps=30",
+    "--progress=false",
+]
+
+
+def test_train_qdq_and_sfbc_on_the_maze(tiny_maze_dataset, tmp_path):
+    """Both multi-phase agents run from their launch scripts with tiny phases, one seed each."""
+    qdq = launch(
+        "train_qdq.py",
+        *SMALL_PHASES,
+        f"--workdir={tmp_path / 'qdq'}",
+        "--config.agent.denoiser_steps=10",
+        "--config.agent.consistency_steps=10",
+        "--config.agent.uncertainty_samples=4",
+        "--config.agent.return_model.hidden_dims=(16,16,16)",
+        "--config.agent.return_model.group_norm=4",
+        "--config.agent.critic_hidden_dims=(16,16)",
+        "--config.agent.actor_hidden_dims=(16,16)",
+    )
+    assert qdq.returncode == 0, qdq.stderr[-3000:]
+    sfbc = launch(
+        "train_sfbc.py",
+        *SMALL_PHASES,
+        f"--workdir={tmp_path / 'sfbc'}",
+        "--config.agent.behaviour_steps=10",
+        "--config.agent.critic_steps=10",
+        "--config.agent.behaviour_batch_size=16",
+        "--config.agent.critic_batch_size=16",
+        "--config.agent.behaviour.widths=(16,8,4)",
+        "--config.agent.behaviour.condition_dim=16",
+        "--config.agent.critic_hidden_dims=(16,16)",
+        "--config.agent.planning_samples=2",
+        "--config.agent.num_candidates=4",
+        "--config.agent.top_k=1",
+        "--config.agent.solver.steps=3",
+    )
+    assert sfbc.returncode == 0, sfbc.stderr[-3000:]
+    for name in ("qdq", "sfbc"):
+        results = json.loads((tmp_path / name / "results.json").read_text())
+        assert results["algo"] == name and results["steps"] == 30
+        assert [h["step"] for h in results["eval_history"]][-1] == 30

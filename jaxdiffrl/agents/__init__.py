@@ -11,6 +11,7 @@ from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
 from jaxdiffrl.agents.idql import IDQLAgent
 from jaxdiffrl.agents.iql import IQLAgent
 from jaxdiffrl.agents.qdq import QDQAgent
+from jaxdiffrl.agents.sfbc import SfBCAgent
 from jaxdiffrl.agents.td3_bc import TD3BCAgent
 
 AGENTS: dict[str, type] = {
@@ -24,4 +25,5 @@ AGENTS: dict[str, type] = {
     "dac": DACAgent,
     "td3_bc": TD3BCAgent,
     "qdq": QDQAgent,
+    "sfbc": SfBCAgent,
 }
