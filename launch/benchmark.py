@@ -40,6 +40,10 @@ flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")
 flags.DEFINE_integer("steps", 50, "Updates per timed chunk.")
 flags.DEFINE_integer("repeats", 3, "Timed chunks per measurement (after one warm-up chunk).")
 flags.DEFINE_string("out", None, "JSON file to write (default docs/benchmarks/<platform>.json).")
+flags.DEFINE_integer(
+    "dataset_size", 100_000, "Transitions of the synthetic dataset (phase starts scale with it)."
+)
+flags.DEFINE_integer("acting_states", 0, "If > 0, also time sample_actions on this many states per run.")
 FLAGS = flags.FLAGS
 
 
@@ -74,8 +78,13 @@ def machine() -> dict:
 def time_phase(agent_cls, config, dataset, phase, data, num_runs: int) -> dict:
     runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
     agents = create_agents(agent_cls, config, dataset, runs)
-    if phase.start is not None:
-        agents = make_start(phase.start)(agents, data)
+    start_s = None
+    if phase.start is not None:  # the phase's whole-dataset computation, timed after compiling
+        start = make_start(phase.start).lower(agents, data).compile()
+        jax.block_until_ready(start(agents, data))
+        begin = time.time()
+        agents = jax.block_until_ready(start(agents, data))
+        start_s = round(time.time() - begin, 3)
     keys = jax.numpy.asarray(run_keys([r.seed for r in runs])[1])
     batch_size = phase.batch_size or config.batch_size
     start = time.time()
@@ -95,11 +104,34 @@ def time_phase(agent_cls, config, dataset, phase, data, num_runs: int) -> dict:
         "updates_per_s": round(updates_per_s, 2),
         "seed_updates_per_s": round(updates_per_s * num_runs, 2),
         "compile_s": round(compile_s, 2),
+        **({"start_s": start_s, "dataset_size": dataset.size} if start_s is not None else {}),
     }
 
 
+def time_acting(agent_cls, config, dataset, num_runs: int, num_states: int) -> dict:
+    """Latency of one vmapped ``sample_actions`` call on ``num_states`` states per run (untrained
+    parameters: the cost does not depend on their values)."""
+    runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
+    agents = create_agents(agent_cls, config, dataset, runs)
+    for phase, data in zip(
+        agent_cls.phases(config), phase_data(agent_cls.phases(config), dataset), strict=True
+    ):
+        if phase.start is not None:  # acting may read what a start computes
+            agents = make_start(phase.start)(agents, data)
+    observations = jax.numpy.asarray(dataset.observations[:num_states])
+    act = jax.jit(jax.vmap(lambda agent, key: agent.sample_actions(observations, key)))
+    keys = jax.random.split(jax.random.PRNGKey(0), num_runs)
+    jax.block_until_ready(act(agents, keys))
+    begin = time.time()
+    for _ in range(FLAGS.repeats):
+        jax.block_until_ready(act(agents, keys))
+    seconds = (time.time() - begin) / FLAGS.repeats
+    return {"phase": "acting", "runs": num_runs, "states": num_states, "ms_per_call": round(1e3 * seconds, 2),
+            "ms_per_state": round(1e3 * seconds / (num_states * num_runs), 3)}  # fmt: skip
+
+
 def main(_):
-    dataset = synthetic_dataset()
+    dataset = synthetic_dataset(FLAGS.dataset_size)
     rows = []
     for name in FLAGS.agents:
         agent_cls = agent_class(name)
@@ -112,6 +144,10 @@ def main(_):
                 row = {"agent": name, **time_phase(agent_cls, config, dataset, phase, data, num_runs)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
+        for num_runs in map(int, FLAGS.runs) if FLAGS.acting_states > 0 else ():
+            row = {"agent": name, **time_acting(agent_cls, config, dataset, num_runs, FLAGS.acting_states)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
     out = FLAGS.out or os.path.join("docs", "benchmarks", f"{jax.devices()[0].platform}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
