@@ -22,7 +22,7 @@ from jaxdiffrl.data.dataset import DatasetError
 from jaxdiffrl.data.minari_source import DatasetNotFoundError
 from jaxdiffrl.data.registry import prepare_dataset
 from jaxdiffrl.train.config import check_config, renamed_key_message
-from jaxdiffrl.train.engine import train
+from jaxdiffrl.train.engine import TrainingDiverged, train
 from jaxdiffrl.train.runs import make_runs, parse_sweep, point_label
 
 flags.DEFINE_integer("seeds", 1, "Number of seeds trained together (vmapped): seed, seed+1, ….")
@@ -176,16 +176,19 @@ def run(agent_cls, config) -> dict:
             f.write(config.to_json_best_effort(indent=2))
     print(f"Training {config.algo} on {dataset.name} ({dataset.size} transitions), {len(runs)} run(s)")
     print(f"Run directory: {workdir}")
-    results = train(
-        agent_cls,
-        config,
-        dataset,
-        runs,
-        workdir,
-        resume=FLAGS.resume,
-        stop_after=FLAGS.stop_after,
-        progress=FLAGS.progress,
-    )
+    try:
+        results = train(
+            agent_cls,
+            config,
+            dataset,
+            runs,
+            workdir,
+            resume=FLAGS.resume,
+            stop_after=FLAGS.stop_after,
+            progress=FLAGS.progress,
+        )
+    except TrainingDiverged as error:
+        sys.exit(f"error: {error}")
     for entry in results.get("runs", []):
         point = point_label(entry["hparams"], list(grid))
         print(

@@ -35,6 +35,39 @@ from jaxdiffrl.train.runs import Run, stack_hparams
 from jaxdiffrl.train.sharding import RunSharding
 
 
+class TrainingDiverged(RuntimeError):
+    """A chunk's metrics held NaN or ±inf: the job stops before checkpointing the diverged state."""
+
+
+def nonfinite_metrics(info: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """{metric: per-run values} for every metric with a NaN or ±inf in some run."""
+    return {key: np.asarray(value) for key, value in info.items() if not np.all(np.isfinite(value))}
+
+
+def divergence_message(bad: dict[str, np.ndarray], runs: Sequence[Run], first: int, last: int, kept) -> str:
+    """One paragraph: which metrics and runs went non-finite between ``first`` and ``last``, what
+    was kept (``kept``: the latest checkpoint's step, or None) and what to change."""
+    finite = np.stack([np.isfinite(v.reshape(len(runs), -1)).all(axis=1) for v in bad.values()]).all(axis=0)
+    diverged = [run for run, ok in zip(runs, finite, strict=True) if not ok]
+    who = ", ".join(
+        f"seed {run.seed}" + "".join(f" {k}={v:g}" for k, v in run.hparams.items()) for run in diverged[:4]
+    )
+    who += f" and {len(diverged) - 4} more" if len(diverged) > 4 else ""
+    key = sorted(bad)[0]
+    example = bad[key].reshape(-1)[~np.isfinite(bad[key].reshape(-1))][0]
+    names = ", ".join(sorted(bad)[:6]) + (", …" if len(bad) > 6 else "")
+    saved = (
+        f"the last checkpoint (step {kept}) is kept" if kept is not None else "no checkpoint had been written"
+    )
+    return (
+        f"training diverged between steps {first} and {last}: {key} = {example:g} ({len(bad)} non-finite "
+        f"metric(s): {names}) in {len(diverged)} of {len(runs)} run(s): {who}. The diverged state was not "
+        f"checkpointed, {saved}, no results.json was written, and metrics.jsonl holds the non-finite rows. "
+        "Lower the learning rates, clip the gradients or rescale the rewards, then start a new run "
+        "(--resume would repeat the same updates)."
+    )
+
+
 def run_keys(seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Per-run (init key, data key), functions of the seed alone."""
     keys = np.stack([np.asarray(jax.random.split(jax.random.PRNGKey(s))) for s in seeds])
@@ -189,6 +222,15 @@ def train(
         step += length
         bar.update(length)
         logger.log(step, last_info)
+        bad = nonfinite_metrics(last_info)
+        if bad:
+            kept = checkpointer.latest_step()
+            bar.close()
+            checkpointer.close()
+            logger.close()
+            if evaluator:
+                evaluator.close()
+            raise TrainingDiverged(divergence_message(bad, runs, step - length, step, kept))
         if evaluator and ((phase.evaluate and step % config.eval_interval == 0) or step == total):
             evaluate(step)
         if step % config.checkpoint_interval == 0 or step == total or step == limit:
