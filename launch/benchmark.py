@@ -45,6 +45,7 @@ flags.DEFINE_integer(
     "dataset_size", 100_000, "Transitions of the synthetic dataset (phase starts scale with it)."
 )
 flags.DEFINE_integer("acting_states", 0, "If > 0, also time sample_actions on this many states per run.")
+flags.DEFINE_list("phases", [], "Time only these phases (default: all).")
 flags.DEFINE_multi_string("set", [], "KEY=VALUE config override, e.g. --set=agent.behaviour_batch_size=256.")
 flags.DEFINE_list(
     "planning_sizes",
@@ -184,6 +185,8 @@ def main(_):
         phases = agent_cls.phases(config)
         datas = phase_data(phases, dataset)
         for index in range(len(phases)):
+            if FLAGS.phases and phases[index].name not in FLAGS.phases:
+                continue
             for num_runs in map(int, FLAGS.runs):
                 row = {
                     "agent": name,
