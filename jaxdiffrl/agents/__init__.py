@@ -6,6 +6,7 @@ layer registers them with the engine (``jaxdiffrl.train.registry``), which never
 
 from jaxdiffrl.agents.acd import ACDAgent, ACGAgent
 from jaxdiffrl.agents.bc import BCAgent
+from jaxdiffrl.agents.cped import CPEDAgent
 from jaxdiffrl.agents.dac import DACAgent
 from jaxdiffrl.agents.diffusion_ql import DiffusionQLAgent
 from jaxdiffrl.agents.idql import IDQLAgent
@@ -26,4 +27,5 @@ AGENTS: dict[str, type] = {
     "td3_bc": TD3BCAgent,
     "qdq": QDQAgent,
     "sfbc": SfBCAgent,
+    "cped": CPEDAgent,
 }

@@ -33,7 +33,7 @@ from flax.training.train_state import TrainState
 
 from jaxdiffrl.agents import candidates, infos
 from jaxdiffrl.agents.diffusion_actor_critic import CandidateActing, create_actor_critic, delayed_ema
-from jaxdiffrl.agents.optimization import ema
+from jaxdiffrl.agents.optimization import dual_ascent, ema
 from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.diffusion.ddpm import q_sample
 from jaxdiffrl.diffusion.policy import DiffusionPolicy, default_diffusion_config
@@ -179,8 +179,14 @@ class DACAgent(CandidateActing, SinglePhase, flax.struct.PyTreeNode):
         grads, info = jax.grad(loss_fn, has_aux=True)(self.actor.params)
         actor = self.actor.apply_gradients(grads=grads)
         new_bc = jnp.square(self.diffusion.eps_fn(actor.params, observations)(noisy, index) - noise).mean()
-        step = self.hparams["eta_lr"] * jnp.clip(new_bc - self.hparams["bc_threshold"], -1.0, 1.0)
-        eta = jnp.clip(self.eta + step, self.config.eta_min, self.config.eta_max)
+        eta = dual_ascent(
+            self.eta,
+            new_bc - self.hparams["bc_threshold"],
+            self.hparams["eta_lr"],
+            self.config.eta_min,
+            self.config.eta_max,
+            violation_clip=1.0,
+        )
         target_params = delayed_ema(
             actor.params,
             self.target_actor_params,

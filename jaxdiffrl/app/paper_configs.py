@@ -128,3 +128,35 @@ def qdq_cpu_agent(width: int = 64) -> ml_collections.ConfigDict:
     agent.consistency_tau = 0.05
     agent.consistency_ema_every = 1
     return agent
+
+
+CPED_SETTINGS = ("paper", "code")
+
+
+def cped_agent(setting: str, domain: str) -> ml_collections.ConfigDict:
+    """CPED's agent block for ``domain`` ('locomotion' | 'antmaze') in ``setting``:
+
+    - ``paper`` (default): α by dual ascent, the smoothed target action clipped to the box, the
+      standard WGAN-GP penalty, the paper's NICE (standardisation before every layer), the critic
+      and the actor's Q term from the first actor-critic update;
+    - ``code``: the reference code's choices — its α schedule for the domain, the unclipped smoothed
+      action, its gradient penalty (0.5, u ~ N(0, 1)), no standardisation in the couplings (what its
+      normalisation computes), the critic from P + 30k and the Q term from P + 50k.
+    Both: P = 500k Flow-GAN updates (antmaze 300k), actor lr 1e-4 (antmaze 3e-4).
+    """
+    from jaxdiffrl.agents import cped
+
+    if setting not in CPED_SETTINGS:
+        raise ValueError(f"Unknown CPED setting {setting!r}; choose one of {CPED_SETTINGS}.")
+    agent = cped.default_config()
+    if domain == "antmaze":
+        agent.flow_gan_steps = 300_000
+        agent.actor_lr = 3e-4
+    if setting == "code":
+        agent.alpha_mode = f"{domain}_schedule"
+        agent.clip_target_action = False
+        agent.flow_gan.gradient_penalty = "code"
+        agent.flow_gan.standardize = "none"
+        agent.critic_delay = 30_000
+        agent.q_delay = 50_000
+    return agent

@@ -1,0 +1,307 @@
+"""CPED: dual ascent in closed form, the reference code's α schedules at their breakpoints, the
+actor loss and its stop-gradient, the Flow-GAN step's schedule and penalty forms, the phases and
+delays, and the engine's equalities across the pre-training / actor-critic boundary."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdiffrl.agents import AGENTS, cped
+from jaxdiffrl.agents.cped import CPEDAgent, antmaze_alpha_schedule, locomotion_alpha_schedule
+from jaxdiffrl.agents.flow_gan import FlowGAN, default_flow_gan_config
+from jaxdiffrl.agents.optimization import dual_ascent
+from jaxdiffrl.app.paper_configs import cped_agent
+from jaxdiffrl.data.registry import GENERATED, prepare_dataset
+from jaxdiffrl.networks.discriminators import gradient_penalty
+from jaxdiffrl.train.checkpointing import Checkpointer
+from jaxdiffrl.train.config import base_config
+from jaxdiffrl.train.engine import create_agents, train
+from jaxdiffrl.train.runs import make_runs
+
+
+def test_dual_ascent_on_a_quadratic_stops_at_the_kkt_multiplier():
+    """min (x − 3)² s.t. x ≤ 1: for a given α the primal minimiser is x*(α) = 3 − α/2, so the dual
+    step α ← α + η (x*(α) − 1) = α + η (2 − α/2) climbs monotonically to the KKT multiplier α* = 4,
+    where x* = 1 sits on the constraint, and stays there. A slack constraint (x ≤ 5) drives α to
+    its lower bound 0."""
+    alpha, history = jnp.float32(0.0), []
+    for _ in range(200):
+        alpha = dual_ascent(alpha, (3.0 - alpha / 2) - 1.0, 0.5)
+        history.append(float(alpha))
+    assert all(b >= a for a, b in zip(history, history[1:], strict=False)), "moves toward the constraint"
+    np.testing.assert_allclose(history[-1], 4.0, rtol=1e-6)
+    assert float(dual_ascent(jnp.float32(4.0), (3.0 - 2.0) - 1.0, 0.5)) == 4.0, "a fixed point at g = 0"
+    slack = jnp.float32(3.0)
+    for _ in range(50):
+        slack = dual_ascent(slack, (3.0 - slack / 2) - 5.0, 0.5)
+    assert float(slack) == 0.0
+    # Primal-dual together (gradient descent on x, ascent on α) reach the saddle (1, 4) as well.
+    x, alpha = jnp.float32(0.0), jnp.float32(0.0)
+    for _ in range(3000):
+        x = x - 0.05 * (2 * (x - 3.0) + alpha)
+        alpha = dual_ascent(alpha, x - 1.0, 0.05)
+    np.testing.assert_allclose([float(x), float(alpha)], [1.0, 4.0], atol=1e-4)
+    # Bounds and the violation clip (DAC's form).
+    assert float(dual_ascent(jnp.float32(9.5), 10.0, 1.0, high=10.0)) == 10.0
+    assert float(dual_ascent(jnp.float32(1.0), 10.0, 0.1, violation_clip=1.0)) == pytest.approx(1.1)
+
+
+def test_the_reference_codes_alpha_schedules_at_their_breakpoints():
+    P = 500_000
+    locomotion = {
+        0: 1000.0,
+        600_000: 1000.0,  # up to P + 100k inclusive
+        600_001: 10.0,
+        699_999: 10.0,
+        700_000: 7.5,
+        800_000: 5.0,
+        900_000: 2.5,
+        999_999: 2.5,
+        1_000_000: 0.0,  # the code's formula at exactly 1M
+        1_000_001: 1.5,
+        1_499_999: 1.5,
+    }
+    for step, alpha in locomotion.items():
+        assert float(locomotion_alpha_schedule(jnp.int32(step), P)) == alpha, step
+    antmaze = {0: 5.0, 99_999: 5.0, 100_000: 0.5, 300_000: 0.5, 300_001: 0.25, 500_000: 0.25,
+               500_001: 0.1, 800_000: 0.1, 800_001: 0.08, 999_999: 0.08}  # fmt: skip
+    for step, alpha in antmaze.items():
+        np.testing.assert_allclose(float(antmaze_alpha_schedule(jnp.int32(step))), alpha, err_msg=step)
+    # With P = 300k the locomotion formula reaches 10 − 2.5·6 < 0 before 1M: refused.
+    config = base_config("cped", "x", cped_agent("code", "locomotion"), max_steps=1_300_000)
+    config.agent.flow_gan_steps = 300_000
+    with pytest.raises(ValueError, match="flow_gan_steps=500000"):
+        cped.check_alpha_schedule(config)
+    config.agent.flow_gan_steps = 500_000
+    cped.check_alpha_schedule(config)
+
+
+def test_actor_loss_values_and_stop_gradient():
+    q = jnp.array([1.0, 3.0])
+    nll_policy, nll_data = jnp.array([2.0, 4.0]), jnp.array([1.0, 1.0])
+    loss, info = cped.actor_loss(q, nll_policy, nll_data, jnp.float32(0.5), 1.0)
+    np.testing.assert_allclose(float(loss), -2.0 + 0.5 * 2.0)
+    np.testing.assert_allclose(float(info["constraint"]), 2.0)
+    off, _ = cped.actor_loss(q, nll_policy, nll_data, jnp.float32(0.5), 0.0)
+    np.testing.assert_allclose(float(off), 1.0)  # the Q term before q_delay
+    grad = jax.grad(lambda d: cped.actor_loss(q, nll_policy, d, jnp.float32(0.5), 1.0)[0])(nll_data)
+    np.testing.assert_array_equal(np.asarray(grad), 0.0)
+
+
+@pytest.mark.parametrize("form", ["standard", "code"])
+def test_flow_gan_step_schedule_and_penalty_forms(form):
+    """The critic steps on every update and the flow on every ``flow_every``-th; the logged penalty
+    equals ``gradient_penalty`` of the critic before its step, in the standard form (weight 10,
+    u ~ U(0, 1), the mean score) or the code's (0.5, u ~ N(0, 1), the summed outputs)."""
+    config = default_flow_gan_config()
+    config.update(hidden_dims=(16, 16), standardize="none", gradient_penalty=form, flow_every=3)
+    flow_gan = FlowGAN.create(jax.random.PRNGKey(0), 4, config)
+    real = jax.random.normal(jax.random.PRNGKey(1), (32, 4))
+    update = jax.jit(FlowGAN.update)
+    for step in range(6):
+        key = jax.random.PRNGKey(10 + step)
+        before = flow_gan
+        flow_gan, info = update(flow_gan, real, key, jnp.int32(step))
+        flow_moved = any(
+            not np.array_equal(a, b)
+            for a, b in zip(
+                jax.tree.leaves(before.flow.params), jax.tree.leaves(flow_gan.flow.params), strict=True
+            )
+        )
+        assert flow_moved == (step % 3 == 0) and float(info["flow_updated"]) == float(step % 3 == 0), step
+        assert int(flow_gan.discriminator.step) == step + 1
+        prior_key, penalty_key = jax.random.split(key)
+        z = before.flow.apply_fn(before.flow.params, prior_key, 32, method="sample_prior")
+        fake = before.flow.apply_fn(before.flow.params, z, method="inverse")
+        score = lambda x, b=before: b.discriminator.apply_fn(b.discriminator.params, x)
+        if form == "standard":
+            expected = gradient_penalty(score, real, fake, penalty_key, 10.0, "uniform")
+        else:
+            expected = gradient_penalty(lambda x, s=score: 4 * s(x), real, fake, penalty_key, 0.5, "normal")
+        np.testing.assert_allclose(float(info["gradient_penalty"]), float(expected), rtol=1e-4)
+
+
+def tiny_config(pretrain: int = 20, rl: int = 20, **agent_overrides):
+    agent = cped.default_config()
+    agent.flow_gan.update(hidden_dims=(16, 16), flow="realnvp", standardize="hidden", flow_b2=0.999)
+    agent.flow_gan_steps = pretrain
+    agent.actor_hidden_dims = agent.critic_hidden_dims = (16, 16)
+    agent.density_features = "action"
+    agent.update(agent_overrides)
+    return base_config(
+        "cped",
+        "bandit-dql-4mode",
+        agent,
+        max_steps=pretrain + rl,
+        batch_size=32,
+        log_interval=10,
+        eval_interval=20,
+        checkpoint_interval=10,
+        eval_episodes=3,
+    )
+
+
+def fake_batch(n: int = 16, obs_dim: int = 1, act_dim: int = 2) -> dict:
+    rng = np.random.default_rng(0)
+    obs = jnp.asarray(rng.normal(size=(n, obs_dim)), jnp.float32)
+    return {
+        "observations": obs,
+        "actions": jnp.asarray(rng.uniform(-0.9, 0.9, (n, act_dim)), jnp.float32),
+        "rewards": jnp.asarray(rng.normal(size=n), jnp.float32),
+        "next_observations": obs,
+        "masks": jnp.ones(n),
+        "dones": jnp.zeros(n, bool),
+    }
+
+
+def changed(a, b) -> bool:
+    return any(not np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
+
+
+def test_phases_delays_and_the_frozen_flow():
+    """Pre-training moves only the Flow-GAN; afterwards the flow is frozen (unless
+    ``train_flow_during_rl``), the critic waits ``critic_delay`` updates, the actor's Q term
+    ``q_delay``, the actor and targets move every ``policy_freq``-th update, and α ascends on those."""
+    assert AGENTS["cped"] is CPEDAgent
+    config = tiny_config(pretrain=4, rl=8, critic_delay=2, q_delay=4)
+    phases = CPEDAgent.phases(config)
+    assert [(p.name, p.steps, p.evaluate) for p in phases] == [
+        ("flow_gan", 4, False),
+        ("actor_critic", 8, True),
+    ]
+    batch = fake_batch()
+    hparams = {"alpha": jnp.float32(1.0), "alpha_lr": jnp.float32(0.1)}
+    agent = CPEDAgent.create(
+        jax.random.PRNGKey(0), batch["observations"][:1], batch["actions"][:1], config, hparams
+    )
+    pretrain, update = jax.jit(CPEDAgent.update_flow_gan), jax.jit(CPEDAgent.update)
+    for _ in range(4):
+        before, (agent, info) = agent, pretrain(agent, batch)
+        assert changed(before.flow_gan, agent.flow_gan)
+        assert not changed(before.actor, agent.actor) and not changed(before.critic, agent.critic)
+        assert set(info) >= {"behaviour/nll", "behaviour/gradient_penalty", "behaviour/d_loss"}
+    for n in range(4, 12):  # absolute update index n; RL update n − 4
+        before, (agent, info) = agent, update(agent, batch)
+        assert not changed(before.flow_gan, agent.flow_gan), "the flow is frozen"
+        assert changed(before.critic.params, agent.critic.params) == (n - 4 >= 2), n
+        assert float(info["critic/updated"]) == float(n - 4 >= 2)
+        due = (n + 1) % 2 == 0
+        assert changed(before.actor.params, agent.actor.params) == due, n
+        assert changed(before.target_critic_params, agent.target_critic_params) == due, n
+        q_on = n - 4 >= 4
+        np.testing.assert_allclose(float(info["actor/q_term"]) != 0.0, q_on, err_msg=str(n))
+        expected_alpha = (
+            max(0.0, float(before.alpha) + 0.1 * float(info["actor/constraint"]))
+            if due
+            else float(before.alpha)
+        )
+        np.testing.assert_allclose(float(agent.alpha), expected_alpha, rtol=1e-5, err_msg=str(n))
+        np.testing.assert_allclose(float(info["actor/alpha"]), float(before.alpha))
+    assert int(agent.step) == 12
+    keep_training = tiny_config(pretrain=4, rl=8, train_flow_during_rl=True)
+    agent = CPEDAgent.create(
+        jax.random.PRNGKey(0), batch["observations"][:1], batch["actions"][:1], keep_training, hparams
+    )
+    agent = agent.replace(step=jnp.int32(5))
+    moved, info = jax.jit(CPEDAgent.update)(agent, batch)
+    assert changed(agent.flow_gan.discriminator, moved.flow_gan.discriminator) and "behaviour/nll" in info
+    # A schedule sets α from the step alone.
+    scheduled = tiny_config(pretrain=4, rl=8, alpha_mode="antmaze_schedule")
+    agent = CPEDAgent.create(
+        jax.random.PRNGKey(0), batch["observations"][:1], batch["actions"][:1], scheduled, hparams
+    )
+    _, info = jax.jit(CPEDAgent.update)(agent.replace(step=jnp.int32(5)), batch)
+    assert float(info["actor/alpha"]) == 5.0
+
+
+def test_configuration_errors():
+    batch = fake_batch(obs_dim=1, act_dim=1)
+    hparams = {"alpha": 1.0, "alpha_lr": 0.0}
+    with pytest.raises(ValueError, match="0 < agent.flow_gan_steps < max_steps"):
+        CPEDAgent.phases(tiny_config(pretrain=0))
+    with pytest.raises(ValueError, match="alpha_mode"):
+        CPEDAgent.create(
+            jax.random.PRNGKey(0),
+            batch["observations"],
+            batch["actions"],
+            tiny_config(alpha_mode="fixed"),
+            hparams,
+        )
+    with pytest.raises(ValueError, match="at least 2 features"):
+        CPEDAgent.create(
+            jax.random.PRNGKey(0), batch["observations"], batch["actions"], tiny_config(), hparams
+        )
+    with pytest.raises(ValueError, match="density_features"):
+        CPEDAgent.create(
+            jax.random.PRNGKey(0),
+            batch["observations"],
+            batch["actions"],
+            tiny_config(density_features="s"),
+            hparams,
+        )
+    bad_flow = tiny_config()
+    bad_flow.agent.flow_gan.flow = "glow"
+    with pytest.raises(ValueError, match="flow_gan.flow"):
+        CPEDAgent.create(
+            jax.random.PRNGKey(0), batch["observations"][:1], jnp.zeros((1, 2)), bad_flow, hparams
+        )
+
+
+@pytest.fixture
+def small_bandit(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    GENERATED["bandit-dql-4mode"].generate(transitions=300, seed=0, progress=False)
+    config = tiny_config()
+    return config, prepare_dataset(config)
+
+
+def test_vmapped_seeds_equal_single_seed_runs(tmp_path, small_bandit):
+    config, dataset = small_bandit
+    hparams = config.agent.hparams
+    together = train(
+        CPEDAgent, config, dataset, make_runs([0, 1], hparams, {}), str(tmp_path / "all"), progress=False
+    )
+    for seed in range(2):
+        alone = train(
+            CPEDAgent,
+            config,
+            dataset,
+            make_runs([seed], hparams, {}),
+            str(tmp_path / f"s{seed}"),
+            progress=False,
+        )
+        a, b = together["runs"][seed], alone["runs"][0]
+        np.testing.assert_allclose(a["normalized_score"], b["normalized_score"], rtol=1e-5, atol=1e-5)
+        assert {"actor/alpha", "actor/constraint", "critic/loss"} <= a["final_metrics"].keys()
+        for key in a["final_metrics"]:
+            np.testing.assert_allclose(
+                a["final_metrics"][key], b["final_metrics"][key], rtol=1e-4, atol=1e-5, err_msg=key
+            )
+
+
+def test_resume_across_the_pretraining_boundary_matches_uninterrupted_run(tmp_path, small_bandit):
+    """Stopped inside the Flow-GAN phase (10), at its end (20) and inside the actor-critic (30),
+    resumed each time: the final state equals the uninterrupted run's, α included."""
+    config, dataset = small_bandit
+    runs = make_runs([0, 1], config.agent.hparams, {})
+    full = train(CPEDAgent, config, dataset, runs, str(tmp_path / "full"), progress=False)
+    cut = str(tmp_path / "cut")
+    for stop in (10, 20, 30):
+        assert (
+            train(CPEDAgent, config, dataset, runs, cut, stop_after=stop, resume=True, progress=False) == {}
+        )
+    resumed = train(CPEDAgent, config, dataset, runs, cut, resume=True, progress=False)
+    assert [r["normalized_score"] for r in full["runs"]] == [r["normalized_score"] for r in resumed["runs"]]
+    target = {
+        "agents": create_agents(CPEDAgent, config, dataset, runs),
+        "data_keys": np.zeros((2, 2), np.uint32),
+    }
+    states = []
+    for name in ("full", "cut"):
+        checkpointer = Checkpointer(str(tmp_path / name))
+        states.append(checkpointer.restore(40, target))
+        checkpointer.close()
+    assert np.all(np.asarray(states[1]["agents"].step) == 40)
+    for x, y in zip(jax.tree.leaves(states[0]), jax.tree.leaves(states[1]), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
