@@ -4,7 +4,7 @@
 
 Each agent uses its locomotion config (the papers' network sizes) on a synthetic dataset with
 HalfCheetah's shapes (17-D states, 6-D actions); agents that can train critic and actor as two
-phases (IDQL, ACD) and multi-phase agents (QDQ: return model, distillation, Q-learning) are timed
+phases (IDQL, ACD) and multi-phase agents (QDQ: return model, distillation, Q-learning; CPED: Flow-GAN, actor-critic) are timed
 per phase, each on its own phase data. Timings exclude compilation. The JSON records the machine.
 """
 
@@ -34,6 +34,7 @@ AGENTS = (
     "dac",
     "td3_bc",
     "qdq",
+    "cped",
 )  # each: configs/<name>/locomotion.py
 
 flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(AGENTS)}.")

@@ -168,8 +168,8 @@ SMALL_PHASES = [
 ]
 
 
-def test_train_qdq_and_sfbc_on_the_maze(tiny_maze_dataset, tmp_path):
-    """Both multi-phase agents run from their launch scripts with tiny phases, one seed each."""
+def test_train_qdq_sfbc_and_cped_on_the_maze(tiny_maze_dataset, tmp_path):
+    """The multi-phase agents run from their launch scripts with tiny phases, one seed each."""
     qdq = launch(
         "train_qdq.py",
         *SMALL_PHASES,
@@ -200,7 +200,17 @@ def test_train_qdq_and_sfbc_on_the_maze(tiny_maze_dataset, tmp_path):
         "--config.agent.solver.steps=3",
     )
     assert sfbc.returncode == 0, sfbc.stderr[-3000:]
-    for name in ("qdq", "sfbc"):
+    cped = launch(
+        "train_cped.py",
+        *SMALL_PHASES,
+        f"--workdir={tmp_path / 'cped'}",
+        "--config.agent.flow_gan_steps=10",
+        "--config.agent.flow_gan.hidden_dims=(16,16)",
+        "--config.agent.critic_hidden_dims=(16,16)",
+        "--config.agent.actor_hidden_dims=(16,16)",
+    )
+    assert cped.returncode == 0, cped.stderr[-3000:]
+    for name in ("qdq", "sfbc", "cped"):
         results = json.loads((tmp_path / name / "results.json").read_text())
         assert results["algo"] == name and results["steps"] == 30
         assert [h["step"] for h in results["eval_history"]][-1] == 30
