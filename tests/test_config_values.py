@@ -36,7 +36,8 @@ RENAMED = {
     "agent.eval_selection": "agent.selection",
 }
 # Options the correctness fixes added: IDQL / ACD's slow actor copy and IDQL's sampler form, D4RL's
-# antmaze episodes, IDQL's fine-tuning batches.
+# antmaze episodes, IDQL's fine-tuning batches; the optional loggers beside TensorBoard (issue 16);
+# what a diverging run does (issue 15).
 ADDED = {
     "agent.act_with",
     "agent.implicit_weights",
@@ -45,6 +46,10 @@ ADDED = {
     "agent.critic.exponential_weight_cap",
     "data.success_ends_episode",
     "data.normalize_observations",
+    "logging.wandb",
+    "logging.wandb_project",
+    "logging.wandb_mode",
+    "on_divergence",
     "online.actor_batch_size",
     "online.sampling",
     "online.warmup_steps",

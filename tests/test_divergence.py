@@ -2,8 +2,11 @@
 
 An agent that is finite for its first 20 updates and then logs NaN (runs with seed 1) checks the
 bookkeeping: the error names the steps, metric and runs; the last good checkpoint (step 20) is the
-latest one and restores; no results.json is written; metrics.jsonl holds the NaN rows. IQL with a
-learning rate of 1e6 from its launch script exits with the one-line error.
+latest one and restores; results.json (strict JSON) marks the run diverged, with no score;
+metrics.jsonl holds the NaN rows as null. With ``on_divergence="continue"`` a 3-run sweep finishes
+its two finite runs, exactly as without the diverging one, which stays frozen at its last finite
+state, also across a resume. IQL with a learning rate of 1e6 from its launch script exits with the
+one-line error.
 """
 
 import json
@@ -21,6 +24,7 @@ import pytest
 
 from jaxdiffrl.agents.phases import SinglePhase
 from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.envs.bandit import BanditEnv
 from jaxdiffrl.train.checkpointing import Checkpointer
 from jaxdiffrl.train.config import base_config
 from jaxdiffrl.train.engine import TrainingDiverged, train
@@ -49,17 +53,39 @@ class DivergingAgent(SinglePhase, flax.struct.PyTreeNode):
         return jnp.zeros(observations.shape[:-1] + (1,))
 
 
-def dataset(n: int = 32) -> OfflineDataset:
+def dataset(n: int = 32, env: bool = False) -> OfflineDataset:
     zeros = np.zeros((n, 1), np.float32)
     ones = np.ones(n, np.float32)
-    return OfflineDataset(zeros, zeros, ones, zeros, ones, np.ones(n, bool), name="flat")
+    make_env = (lambda: BanditEnv("bandit-idql")) if env else None
+    return OfflineDataset(zeros, zeros, ones, zeros, ones, np.ones(n, bool), name="flat", make_env=make_env)
+
+
+def diverging_config(**overrides):
+    return base_config(
+        "diverging", "flat", ml_collections.ConfigDict({"hparams": {"flag": 0.0}}), max_steps=40,
+        batch_size=4, log_interval=10, eval_interval=10, checkpoint_interval=10, eval_episodes=2, **overrides,
+    )  # fmt: skip
+
+
+def agents_like(runs):
+    """A restore target for DivergingAgent checkpoints of ``runs``."""
+    return jax.vmap(lambda flag: DivergingAgent.create(None, None, None, None, {"flag": flag}))(
+        jnp.asarray([run.hparams["flag"] for run in runs])
+    )
+
+
+def strict_json(path):
+    """``path`` parsed as strict JSON: NaN or Infinity anywhere fails."""
+
+    def refuse(constant):
+        raise ValueError(f"{path} holds {constant}, which is not JSON")
+
+    with open(path) as f:
+        return json.load(f, parse_constant=refuse)
 
 
 def test_divergence_stops_the_job_and_keeps_the_last_good_checkpoint(tmp_path):
-    config = base_config(
-        "diverging", "flat", ml_collections.ConfigDict({"hparams": {"flag": 0.0}}), max_steps=40,
-        batch_size=4, log_interval=10, eval_interval=10, checkpoint_interval=10,
-    )  # fmt: skip
+    config = diverging_config()
     runs = [Run(0, 0, {"flag": 0.0}), Run(1, 1, {"flag": 1.0})]
     workdir = str(tmp_path / "run")
     with pytest.raises(TrainingDiverged) as error:
@@ -67,12 +93,26 @@ def test_divergence_stops_the_job_and_keeps_the_last_good_checkpoint(tmp_path):
     message = str(error.value)
     assert "between steps 20 and 30" in message and "critic/loss = nan" in message
     assert "1 of 2 run(s): seed 1 flag=1" in message and "step 20" in message
-    assert not os.path.exists(os.path.join(workdir, "results.json"))
+    results = strict_json(os.path.join(workdir, "results.json"))
+    assert results["status"] == "diverged" and results["steps_completed"] == 30
+    assert results["last_checkpoint"] == 20 and results["diverged_runs"] == 1
+    first, second = results["runs"]
+    assert first["status"] == "stopped" and second["status"] == "diverged"
+    assert second["diverged"] == {
+        "run": 1, "seed": 1, "hparams": {"flag": 1.0}, "between_steps": [20, 30], "metric": "critic/loss",
+        "value": "nan",
+    }  # fmt: skip
+    assert all(run["normalized_score"] is None and run["return"] is None for run in results["runs"])
+    assert second["final_metrics"] is None
+    assert error.value.results == results
     checkpointer = Checkpointer(workdir)
-    assert checkpointer.latest_step() == 20
+    assert checkpointer.saved_steps() == [10, 20], "the last finite checkpoint is never rotated away"
+    target = {"agents": agents_like(runs), "data_keys": np.zeros((2, 2), np.uint32)}
+    restored = checkpointer.restore(20, target)
     checkpointer.close()
+    assert restored["agents"].step.tolist() == [20, 20]
     rows = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
-    assert any(row["step"] == 30 and math.isnan(row["critic/loss"]) for row in rows)
+    assert any(row["step"] == 30 and row["run"] == 1 and row["critic/loss"] is None for row in rows)
     assert all(math.isfinite(row["critic/loss"]) for row in rows if row["step"] <= 20)
 
 
@@ -91,3 +131,62 @@ def test_iql_with_a_huge_learning_rate_exits_with_one_line(tiny_maze_dataset, tm
     assert out.returncode != 0
     assert "error: training diverged between steps" in out.stderr, out.stderr[-2000:]
     assert "Traceback" not in out.stderr
+    results = strict_json(tmp_path / "iql" / "results.json")
+    assert results["status"] == "diverged" and results["runs"][0]["status"] == "diverged"
+    assert results["runs"][0]["normalized_score"] is None and results["runs"][0]["final_metrics"] is None
+    assert not os.path.exists(tmp_path / "iql" / "lock"), "the job's lock goes with it"
+
+
+def test_continue_trains_the_finite_runs_of_a_sweep_on(tmp_path):
+    """on_divergence=continue: of a 3-run sweep, the point that diverges at step 20–30 is frozen at its
+    step-20 state (finite, checkpointed as such) and marked; the other two train to the end, are
+    evaluated and scored exactly as in a job without the diverging point."""
+    config = diverging_config(on_divergence="continue")
+    runs = [Run(0, 0, {"flag": 0.0}), Run(1, 1, {"flag": 1.0}), Run(2, 2, {"flag": 0.0})]
+    workdir = str(tmp_path / "sweep")
+    results = train(DivergingAgent, config, dataset(env=True), runs, workdir, progress=False)
+    on_disk = strict_json(os.path.join(workdir, "results.json"))
+    assert on_disk == results
+    assert results["status"] == "finished" and results["diverged_runs"] == 1
+    assert [run["status"] for run in results["runs"]] == ["finished", "diverged", "finished"]
+    assert results["runs"][1]["diverged"]["between_steps"] == [20, 30]
+    assert results["runs"][1]["normalized_score"] is None and results["runs"][1]["return"] is None
+    for index in (0, 2):
+        assert results["runs"][index]["normalized_score"] == 0.5  # zero actions: the bandit's middle mode
+        assert math.isfinite(results["runs"][index]["final_metrics"]["critic/loss"])
+    history = {entry["step"]: entry["normalized_score"] for entry in results["eval_history"]}
+    assert history[20] == [0.5, 0.5, 0.5] and history[30] == history[40] == [0.5, None, 0.5]
+    checkpointer = Checkpointer(workdir)
+    state = checkpointer.restore(40, {"agents": agents_like(runs), "data_keys": np.zeros((3, 2), np.uint32)})
+    checkpointer.close()
+    assert state["agents"].step.tolist() == [40, 20, 40], "the diverged run stays at its last finite state"
+    alone = train(
+        DivergingAgent, config, dataset(env=True), [Run(0, 0, {"flag": 0.0}), Run(1, 2, {"flag": 0.0})],
+        str(tmp_path / "alone"), progress=False,
+    )  # fmt: skip
+    for mine, theirs in zip([results["runs"][0], results["runs"][2]], alone["runs"], strict=True):
+        assert mine["final_metrics"] == theirs["final_metrics"]
+
+
+def test_a_resumed_continuing_sweep_keeps_its_diverged_run_frozen(tmp_path):
+    config = diverging_config(on_divergence="continue")
+    runs = [Run(0, 0, {"flag": 0.0}), Run(1, 1, {"flag": 1.0})]
+    full = train(DivergingAgent, config, dataset(), runs, str(tmp_path / "full"), progress=False)
+    cut = str(tmp_path / "cut")
+    assert train(DivergingAgent, config, dataset(), runs, cut, stop_after=30, progress=False) == {}
+    resumed = train(DivergingAgent, config, dataset(), runs, cut, resume=True, progress=False)
+    for key in ("status", "diverged_runs", "runs", "eval_history"):
+        assert resumed[key] == full[key], key
+
+
+def test_a_stopped_sweep_resumed_with_continue_finishes_its_finite_runs(tmp_path):
+    runs = [Run(0, 0, {"flag": 0.0}), Run(1, 1, {"flag": 1.0})]
+    workdir = str(tmp_path / "run")
+    with pytest.raises(TrainingDiverged):
+        train(DivergingAgent, diverging_config(), dataset(), runs, workdir, progress=False)
+    config = diverging_config(on_divergence="continue")
+    resumed = train(DivergingAgent, config, dataset(), runs, workdir, resume=True, progress=False)
+    full = train(DivergingAgent, config, dataset(), runs, str(tmp_path / "full"), progress=False)
+    assert [run["status"] for run in resumed["runs"]] == ["finished", "diverged"]
+    for key in ("runs", "eval_history", "status"):
+        assert resumed[key] == full[key], key

@@ -1,12 +1,24 @@
 """The top-level config every method and domain shares; per-method blocks live under ``agent``.
 
 Top-level keys: algo, dataset, max_steps, batch_size, log_interval, eval_interval, eval_episodes,
-checkpoint_interval, checkpoints_to_keep, data (D4RL conventions), agent (the method's own).
+checkpoint_interval, checkpoints_to_keep, on_divergence (what a run turning NaN or inf does), logging
+(optional loggers beside TensorBoard), data (D4RL conventions), agent (the method's own).
 """
 
 import ml_collections
 
 from jaxdiffrl.data.conventions import default_data_config
+
+
+def default_logging_config() -> ml_collections.ConfigDict:
+    """Loggers beside TensorBoard and metrics.jsonl (which always run)."""
+    return ml_collections.ConfigDict(
+        {
+            "wandb": False,  # also log every scalar to Weights & Biases (pip install -e ".[wandb]")
+            "wandb_project": "jaxdiffrl",  # W&B project; the entity comes from WANDB_ENTITY or the login
+            "wandb_mode": "offline",  # offline (no network; wandb sync later) | online | disabled
+        }
+    )
 
 
 def base_config(
@@ -19,14 +31,16 @@ def base_config(
     config = ml_collections.ConfigDict(
         {
             "algo": algo,
-            "dataset": dataset,
-            "max_steps": 1_000_000,
-            "batch_size": 256,
-            "log_interval": 1_000,
-            "eval_interval": 50_000,
-            "eval_episodes": 10,
-            "checkpoint_interval": 50_000,
-            "checkpoints_to_keep": 2,
+            "dataset": dataset,  # a project dataset name or a local Minari id
+            "max_steps": 1_000_000,  # updates, summed over the agent's phases
+            "batch_size": 256,  # transitions per update (a phase may set its own)
+            "log_interval": 1_000,  # updates per scanned chunk; infos are the chunk's means
+            "eval_interval": 50_000,  # updates between evaluations (a multiple of log_interval)
+            "eval_episodes": 10,  # episodes per run and evaluation
+            "checkpoint_interval": 50_000,  # updates between checkpoints (a multiple of log_interval)
+            "checkpoints_to_keep": 2,  # None keeps every checkpoint
+            "on_divergence": "stop",  # a run turning NaN/inf: "stop" the job, or "continue" the others
+            "logging": default_logging_config(),
             "data": data if data is not None else default_data_config(),
             "agent": agent,
         }
@@ -36,7 +50,7 @@ def base_config(
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
-    """Raises ValueError for intervals the engine cannot honour."""
+    """Raises ValueError for intervals and options the engine cannot honour."""
     for name in (
         "max_steps",
         "batch_size",
@@ -47,6 +61,13 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     ):
         if config[name] <= 0:
             raise ValueError(f"config.{name} must be positive, got {config[name]}.")
+    keep = config.get("checkpoints_to_keep", 2)
+    if keep is not None and keep < 1:
+        raise ValueError(
+            f"config.checkpoints_to_keep must be at least 1, got {keep} (a resume needs a checkpoint)."
+        )
+    if config.get("on_divergence", "stop") not in ("stop", "continue"):
+        raise ValueError(f"config.on_divergence must be 'stop' or 'continue', got {config.on_divergence!r}.")
     for name in ("eval_interval", "checkpoint_interval"):
         if config[name] % config.log_interval:
             raise ValueError(

@@ -30,13 +30,22 @@ from jaxdiffrl.train.checkpointing import Checkpointer
 from jaxdiffrl.train.device_data import sample_batch, to_device
 from jaxdiffrl.train.episodes import evaluate_and_score
 from jaxdiffrl.train.evaluation import Evaluator
+from jaxdiffrl.train.files import json_safe, write_json
 from jaxdiffrl.train.logging import EVAL, MetricsLogger
 from jaxdiffrl.train.runs import Run, stack_hparams
 from jaxdiffrl.train.sharding import RunSharding
 
+ON_DIVERGENCE = ("stop", "continue")
+PARAMETERS = "parameters"  # the pseudo-metric naming non-finite agent arrays
+
 
 class TrainingDiverged(RuntimeError):
-    """A chunk's metrics held NaN or ±inf: the job stops before checkpointing the diverged state."""
+    """A chunk's metrics or parameters held NaN or ±inf (``config.on_divergence="stop"``): the job
+    stopped before checkpointing the diverged state; ``results`` is what results.json now holds."""
+
+    def __init__(self, message: str, results: dict | None = None):
+        super().__init__(message)
+        self.results = results
 
 
 def nonfinite_metrics(info: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -44,10 +53,56 @@ def nonfinite_metrics(info: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {key: np.asarray(value) for key, value in info.items() if not np.all(np.isfinite(value))}
 
 
-def divergence_message(bad: dict[str, np.ndarray], runs: Sequence[Run], first: int, last: int, kept) -> str:
+def _all_finite(agent) -> jax.Array:
+    leaves = [x for x in jax.tree.leaves(agent) if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves])) if leaves else jnp.asarray(True)
+
+
+finite_parameters = jax.jit(jax.vmap(_all_finite))  # (R,) bool: every float array of the run finite
+
+
+@jax.jit
+def freeze_runs(alive: jax.Array, new, old):
+    """``new`` for the runs where ``alive``, ``old`` (their last finite state) for the others, so a
+    diverged run of a vmapped job stays frozen and finite while the others train on."""
+
+    def pick(n, o):
+        return jnp.where(alive.reshape((-1,) + (1,) * (n.ndim - 1)), n, o)
+
+    return jax.tree.map(pick, new, old)
+
+
+def per_run_finite(bad: dict[str, np.ndarray], num_runs: int) -> np.ndarray:
+    """(R,) bool: the runs where every one of ``bad``'s metrics is finite."""
+    if not bad:
+        return np.ones(num_runs, bool)
+    return np.stack([np.isfinite(v.reshape(num_runs, -1)).all(axis=1) for v in bad.values()]).all(axis=0)
+
+
+def divergence_records(bad: dict[str, np.ndarray], runs: Sequence[Run], first: int, last: int) -> list[dict]:
+    """One JSON-able record per run with a non-finite value in ``bad``: the run, the steps, the first
+    such metric (alphabetically) and its value as text ("nan", "inf", "-inf")."""
+    records = []
+    for run, ok in zip(runs, per_run_finite(bad, len(runs)), strict=True):
+        if ok:
+            continue
+        key = next(k for k in sorted(bad) if not np.isfinite(bad[k].reshape(len(runs), -1)[run.index]).all())
+        row = bad[key].reshape(len(runs), -1)[run.index]
+        value = row[~np.isfinite(row)][0]
+        records.append(
+            {"run": run.index, "seed": run.seed, "hparams": run.hparams, "between_steps": [first, last],
+             "metric": key, "value": f"{value:g}"}
+        )  # fmt: skip
+    return records
+
+
+def divergence_message(
+    bad: dict[str, np.ndarray], runs: Sequence[Run], first: int, last: int, kept, *, stopped: bool = True
+) -> str:
     """One paragraph: which metrics and runs went non-finite between ``first`` and ``last``, what
-    was kept (``kept``: the latest checkpoint's step, or None) and what to change."""
-    finite = np.stack([np.isfinite(v.reshape(len(runs), -1)).all(axis=1) for v in bad.values()]).all(axis=0)
+    was kept (``kept``: the latest checkpoint's step, or None) and what to change; ``stopped``: the
+    job stops (else it trains the other runs on)."""
+    finite = per_run_finite(bad, len(runs))
     diverged = [run for run, ok in zip(runs, finite, strict=True) if not ok]
     who = ", ".join(
         f"seed {run.seed}" + "".join(f" {k}={v:g}" for k, v in run.hparams.items()) for run in diverged[:4]
@@ -59,12 +114,20 @@ def divergence_message(bad: dict[str, np.ndarray], runs: Sequence[Run], first: i
     saved = (
         f"the last checkpoint (step {kept}) is kept" if kept is not None else "no checkpoint had been written"
     )
-    return (
+    head = (
         f"training diverged between steps {first} and {last}: {key} = {example:g} ({len(bad)} non-finite "
-        f"metric(s): {names}) in {len(diverged)} of {len(runs)} run(s): {who}. The diverged state was not "
-        f"checkpointed, {saved}, no results.json was written, and metrics.jsonl holds the non-finite rows. "
-        "Lower the learning rates, clip the gradients or rescale the rewards, then start a new run "
-        "(--resume would repeat the same updates)."
+        f"metric(s): {names}) in {len(diverged)} of {len(runs)} run(s): {who}."
+    )
+    if not stopped:
+        return (
+            f"{head} Those runs are frozen at their last finite state and marked diverged in results.json; "
+            "the others train on."
+        )
+    return (
+        f"{head} The diverged state was not checkpointed, {saved}, results.json marks the run(s) "
+        "diverged, and metrics.jsonl holds the non-finite rows (as null). Lower the learning rates, clip "
+        "the gradients or rescale the rewards, then start a new run (--resume would repeat the same "
+        "updates); or finish the finite runs of a sweep: --resume --config.on_divergence=continue."
     )
 
 
@@ -150,6 +213,42 @@ def _phase_at(phases: Sequence, step: int) -> tuple[int, int]:
     return len(phases), end
 
 
+def _where_runs(mask: np.ndarray, values: np.ndarray, other) -> np.ndarray:
+    """``values`` (R, …) where ``mask`` (R,), else ``other``."""
+    values = np.asarray(values)
+    return np.where(mask.reshape((-1,) + (1,) * (values.ndim - 1)), values, other)
+
+
+def read_results(workdir: str) -> dict | None:
+    """``workdir/results.json``, or None when there is none (or it cannot be read)."""
+    try:
+        with open(os.path.join(workdir, "results.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def is_finished(results: dict | None, max_steps: int) -> bool:
+    """Whether ``results`` (of results.json) is a job that did all of its ``max_steps`` updates
+    (results written before ``status`` existed were only ever written by finished jobs)."""
+    if not results:
+        return False
+    return results.get("status", "finished") == "finished" and results.get("steps") == max_steps
+
+
+DIVERGED = "diverged.json"  # the runs that diverged so far, for a resume of a continuing job
+
+
+def _diverged_before(workdir: str, step: int) -> list[dict]:
+    """The records of ``workdir/diverged.json`` of runs that diverged by ``step``."""
+    try:
+        with open(os.path.join(workdir, DIVERGED)) as f:
+            records = json.load(f)["runs"]
+    except FileNotFoundError:
+        return []
+    return [r for r in records if r["between_steps"][1] <= step]
+
+
 def train(
     agent_cls,
     config: ml_collections.ConfigDict,
@@ -164,15 +263,28 @@ def train(
     """Trains every run to ``config.max_steps`` and writes ``results.json``; returns its contents.
 
     ``stop_after`` ends the job (checkpointed) once that many updates are done — for preemptible
-    or time-sliced jobs, continued later with ``resume``.
+    or time-sliced jobs, continued later with ``resume``. Resuming a finished job returns its
+    results untouched.
+
+    Every chunk's metrics and the agents' arrays are checked: a run with a NaN or ±inf has diverged.
+    With ``config.on_divergence == "stop"`` (the default) the job writes results.json (status
+    ``diverged``) and raises ``TrainingDiverged`` before checkpointing; with ``"continue"`` the
+    diverged runs are frozen at their last finite state (``freeze_runs``), evaluated no more and
+    marked ``diverged`` in the results, and the other runs train to the end.
     """
-    os.makedirs(workdir, exist_ok=True)
+    on_divergence = config.get("on_divergence", "stop")
+    if on_divergence not in ON_DIVERGENCE:
+        raise ValueError(f"config.on_divergence must be one of {ON_DIVERGENCE}, got {on_divergence!r}.")
     phases = tuple(agent_cls.phases(config))
     total = sum(p.steps for p in phases)
     if total != config.max_steps:
         raise ValueError(
             f"{agent_cls.__name__}.phases sum to {total} steps, not max_steps={config.max_steps}."
         )
+    if resume and is_finished(read_results(workdir), config.max_steps):
+        print(f"{workdir} holds a finished run ({config.max_steps} steps); nothing to do.")
+        return read_results(workdir)
+    os.makedirs(workdir, exist_ok=True)
     seeds = [r.seed for r in runs]
     sharding = RunSharding(len(runs))
     datas = phase_data(phases, dataset, sharding.replicated)
@@ -181,12 +293,23 @@ def train(
 
     checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
     step = 0
-    if resume and checkpointer.latest_step() is not None:
-        step = checkpointer.latest_step()
-        target = started_shapes(phases, datas, agents, step, sharding.runs)
-        restored = checkpointer.restore(step, {"agents": target, "data_keys": data_keys})
-        agents, data_keys = restored["agents"], restored["data_keys"]
-        print(f"Resumed from the checkpoint at step {step} in {workdir}.")
+    if resume:
+        found = checkpointer.restore_latest(
+            lambda at: {
+                "agents": started_shapes(phases, datas, agents, at, sharding.runs),
+                "data_keys": data_keys,
+            },
+            quarantine=True,
+        )
+        if found is not None:
+            step, restored = found
+            agents, data_keys = restored["agents"], restored["data_keys"]
+            print(f"Resumed from the checkpoint at step {step} in {workdir}.")
+    diverged = _diverged_before(workdir, step) if resume else []
+    if diverged or os.path.exists(os.path.join(workdir, DIVERGED)):
+        write_json(os.path.join(workdir, DIVERGED), {"runs": diverged})
+    alive = np.ones(len(runs), bool)
+    alive[[r["run"] for r in diverged]] = False
     logger = MetricsLogger(workdir, runs, start_step=step)
     evaluator = Evaluator(dataset.make_env, len(runs), config.eval_episodes) if dataset.make_env else None
     last_info: dict[str, np.ndarray] = {}
@@ -199,63 +322,81 @@ def train(
 
     def evaluate(at_step: int) -> None:
         metrics, _ = evaluate_and_score(evaluator, agents, seeds, at_step, normalize)
+        metrics = {k: np.where(alive, v, np.nan) for k, v in metrics.items()}  # diverged: not scored
         logger.log(at_step, metrics, EVAL)
-        bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
+        if alive.any():
+            bar.set_postfix(score=f"{metrics['normalized_score'][alive].mean():.1f}")
+
+    def close() -> None:
+        bar.close()
+        checkpointer.close()
+        logger.close()
+        if evaluator:
+            evaluator.close()
+
+    def results(status: str, **throughput) -> dict[str, Any]:
+        block = results_block(
+            config, runs, logger.history(EVAL), last_info, status=status, steps_completed=step,
+            diverged=diverged, last_checkpoint=checkpointer.latest_step(), num_devices=sharding.num_devices,
+            wall_time_s=time.time() - wall_start, **throughput,
+        )  # fmt: skip
+        write_json(os.path.join(workdir, "results.json"), block)
+        return json_safe(block)
 
     limit = total if stop_after is None else min(total, stop_after)
-    while step < limit:
-        phase_index, phase_end = _phase_at(phases, step)
-        phase = phases[phase_index]
-        data = datas[phase_index]
-        if phase.start is not None and step == phase_end - phase.steps:  # the phase begins
-            agents = make_start(phase.start)(agents, data)
-        length = min(config.log_interval - step % config.log_interval, phase_end - step, limit - step)
-        batch_size = phase.batch_size or config.batch_size
-        signature = (phase.update, batch_size, length)
-        start = time.time()
-        agents, data_keys, info = make_chunk(*signature)(agents, data_keys, data)
-        last_info = jax.tree.map(np.asarray, info)  # blocks: the chunk is done
-        if signature in timed_signatures:  # a signature's first chunk compiles: not timed
-            train_seconds += time.time() - start
-            trained_steps += length
-        timed_signatures.add(signature)
-        step += length
-        bar.update(length)
-        logger.log(step, last_info)
-        bad = nonfinite_metrics(last_info)
-        if bad:
-            kept = checkpointer.latest_step()
-            bar.close()
-            checkpointer.close()
-            logger.close()
-            if evaluator:
-                evaluator.close()
-            raise TrainingDiverged(divergence_message(bad, runs, step - length, step, kept))
-        if evaluator and ((phase.evaluate and step % config.eval_interval == 0) or step == total):
-            evaluate(step)
-        if step % config.checkpoint_interval == 0 or step == total or step == limit:
-            checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
-    bar.close()
-    checkpointer.close()
-    history = logger.history(EVAL)
-    logger.close()
-    if evaluator:
-        evaluator.close()
-    if step < total:
-        print(f"Stopped after {step} of {total} steps; continue with --resume.")
-        return {}
-    results = results_block(
-        config,
-        runs,
-        history,
-        last_info,
-        num_devices=sharding.num_devices,
-        wall_time_s=time.time() - wall_start,
-        updates_per_s=trained_steps / train_seconds if train_seconds else None,
-    )
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    return results
+    try:
+        while step < limit:
+            phase_index, phase_end = _phase_at(phases, step)
+            phase = phases[phase_index]
+            data = datas[phase_index]
+            if phase.start is not None and step == phase_end - phase.steps:  # the phase begins
+                agents = make_start(phase.start)(agents, data)
+            length = min(config.log_interval - step % config.log_interval, phase_end - step, limit - step)
+            batch_size = phase.batch_size or config.batch_size
+            signature = (phase.update, batch_size, length)
+            start = time.time()
+            before = agents, data_keys
+            agents, data_keys, info = make_chunk(*signature)(agents, data_keys, data)
+            last_info = jax.tree.map(np.asarray, info)  # blocks: the chunk is done
+            if signature in timed_signatures:  # a signature's first chunk compiles: not timed
+                train_seconds += time.time() - start
+                trained_steps += length
+            timed_signatures.add(signature)
+            step += length
+            bar.update(length)
+            # runs diverged earlier are frozen: their metrics are not theirs any more
+            last_info = {k: _where_runs(alive, v, np.nan) for k, v in last_info.items()}
+            logger.log(step, last_info)
+            bad = nonfinite_metrics({k: _where_runs(alive, v, 0.0) for k, v in last_info.items()})
+            params_ok = np.asarray(finite_parameters(agents))
+            if not params_ok[alive].all():
+                bad[PARAMETERS] = np.where(params_ok | ~alive, 0.0, np.nan)
+            if bad:
+                records = divergence_records(bad, runs, step - length, step)
+                diverged = diverged + records
+                write_json(os.path.join(workdir, DIVERGED), {"runs": diverged})
+                newly = np.zeros(len(runs), bool)
+                newly[[r["run"] for r in records]] = True
+                alive &= ~newly
+                if on_divergence == "stop":
+                    message = divergence_message(bad, runs, step - length, step, checkpointer.latest_step())
+                    raise TrainingDiverged(message, results("diverged"))
+                print("warning: " + divergence_message(bad, runs, step - length, step, None, stopped=False))
+            if not alive.all():
+                agents, data_keys = freeze_runs(jnp.asarray(alive), (agents, data_keys), before)
+            if evaluator and ((phase.evaluate and step % config.eval_interval == 0) or step == total):
+                evaluate(step)
+            if step % config.checkpoint_interval == 0 or step == total or step == limit:
+                checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
+        if step < total:
+            print(f"Stopped after {step} of {total} steps; continue with --resume.")
+            return {}
+        checkpointer.manager.wait_until_finished()  # results.json last: it says the job is complete
+        if not last_info:  # resumed at the last step (killed while writing results): the logged ones
+            last_info = logger.metrics_at(step)
+        return results("finished", updates_per_s=trained_steps / train_seconds if train_seconds else None)
+    finally:
+        close()
 
 
 def results_block(
@@ -263,27 +404,47 @@ def results_block(
     runs: Sequence[Run],
     history: list[dict],
     last_info: dict[str, np.ndarray],
+    *,
+    status: str = "finished",
+    steps_completed: int | None = None,
+    diverged: Sequence[dict] = (),
+    last_checkpoint: int | None = None,
     **throughput,
 ) -> dict[str, Any]:
-    """What ``results.json`` holds for a finished job: per-run final score, return and last
-    metrics, the evaluation history and throughput (``num_devices``, ``wall_time_s``,
-    ``updates_per_s``)."""
+    """What ``results.json`` holds: the job's ``status`` ("finished", or "diverged" for a job that
+    stopped on divergence) and per run its ``status`` ("finished", "diverged", or "stopped": finite
+    but stopped with the job), final score, return and last metrics — null, never a number, for a
+    run that did not finish —, the divergence records, the evaluation history and throughput
+    (``num_devices``, ``wall_time_s``, ``updates_per_s``). Non-finite values are NaN here; they are
+    written (``files.write_json``) as null."""
+    by_run = {record["run"]: record for record in diverged}
+
+    def entry(run: Run) -> dict[str, Any]:
+        run_status = "diverged" if run.index in by_run else "stopped" if status != "finished" else "finished"
+        done = run_status == "finished"
+        return {
+            "run": run.index,
+            "seed": run.seed,
+            "hparams": run.hparams,
+            "status": run_status,
+            "normalized_score": history[-1]["normalized_score"][run.index] if history and done else None,
+            "return": history[-1]["return"][run.index] if history and done else None,
+            "final_metrics": {k: float(v[run.index]) for k, v in last_info.items()}
+            if run_status != "diverged"
+            else None,
+            "diverged": by_run.get(run.index),
+        }
+
     return {
         "algo": config.algo,
         "dataset": config.dataset,
         "seeds": [run.seed for run in runs],
         "steps": config.max_steps,
+        "status": status,
+        "steps_completed": config.max_steps if steps_completed is None else steps_completed,
+        "last_checkpoint": last_checkpoint,
+        "diverged_runs": len(by_run),
         **throughput,
-        "runs": [
-            {
-                "run": run.index,
-                "seed": run.seed,
-                "hparams": run.hparams,
-                "normalized_score": history[-1]["normalized_score"][run.index] if history else None,
-                "return": history[-1]["return"][run.index] if history else None,
-                "final_metrics": {k: float(v[run.index]) for k, v in last_info.items()},
-            }
-            for run in runs
-        ],
+        "runs": [entry(run) for run in runs],
         "eval_history": history,
     }

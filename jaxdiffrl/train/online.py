@@ -37,6 +37,7 @@ from jaxdiffrl.envs.vector import make_vector_env
 from jaxdiffrl.train.checkpointing import Checkpointer
 from jaxdiffrl.train.episodes import EpisodeReturns, evaluate_and_score, transition_from_step
 from jaxdiffrl.train.evaluation import Evaluator, SeedPurpose, eval_seed
+from jaxdiffrl.train.files import write_json
 from jaxdiffrl.train.logging import EVAL, ONLINE, ROLLOUT, MetricsLogger
 from jaxdiffrl.train.replay_buffer import ReplayBuffer
 from jaxdiffrl.train.restore import restore_agents
@@ -252,6 +253,5 @@ def _write_results(
         ],
         "eval_history": history,
     }
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
+    write_json(path, results)  # atomic, strict JSON
     return results["online"]

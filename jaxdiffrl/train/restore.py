@@ -58,25 +58,35 @@ def restore_agents(
     step: int | None = None,
     sharding: RunSharding | None = None,
 ):
-    """(vmapped agents, step) of the job in ``workdir`` at checkpoint ``step`` (default: the latest)."""
+    """(vmapped agents, step) of the job in ``workdir`` at checkpoint ``step`` (default: the newest
+    one that verifies against its checksums; a damaged newer one is named and skipped). A named
+    ``step`` that is damaged raises ``CheckpointCorrupt``; a missing checkpoints folder,
+    ``FileNotFoundError``."""
     sharding = sharding or RunSharding(len(runs))
-    checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
+    checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2), create=False)
     try:
         saved = checkpointer.saved_steps()
-        step = (saved[-1] if saved else None) if step is None else step
-        if step not in saved:
+        if step is not None and step not in saved:
             raise FileNotFoundError(
                 f"{workdir} has no checkpoint at step {step}; saved steps: {saved or 'none'}."
             )
+        if not saved:
+            raise FileNotFoundError(f"{workdir} has no checkpoint; saved steps: none.")
         init_keys, data_keys = run_keys([r.seed for r in runs])
         observation, action = jnp.asarray(dataset.observations[:1]), jnp.asarray(dataset.actions[:1])
         create = jax.vmap(lambda key, hparams: agent_cls.create(key, observation, action, config, hparams))
         phases = tuple(agent_cls.phases(config))
         created = jax.eval_shape(create, init_keys, stack_hparams(runs))
-        agents = started_shapes(phases, phase_data(phases, dataset), created, step, sharding.runs)
+        datas = phase_data(phases, dataset)
         keys = jax.ShapeDtypeStruct(data_keys.shape, data_keys.dtype, sharding=sharding.runs)
-        target = {"agents": agents, "data_keys": keys}
-        restored = checkpointer.restore(step, target)
+
+        def target(at: int) -> dict:
+            return {"agents": started_shapes(phases, datas, created, at, sharding.runs), "data_keys": keys}
+
+        if step is None:
+            step, restored = checkpointer.restore_latest(target)
+        else:
+            restored = checkpointer.restore(step, target(step))
     finally:
         checkpointer.close()
     return restored["agents"], step
