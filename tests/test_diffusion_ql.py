@@ -186,6 +186,7 @@ def test_launch_script_smoke(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "offline-selected" in result.stdout and "online-best" in result.stdout, result.stdout
     results = json.loads((workdir / "results.json").read_text())
+    assert "workdir" not in results, "results.json has the keys of every agent's, plus model_selection"
     selection = results["model_selection"]
     assert [r["seed"] for r in selection["runs"]] == [0, 1]
     for run in selection["runs"]:

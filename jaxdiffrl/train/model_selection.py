@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from jaxdiffrl.train.files import write_json
 from jaxdiffrl.train.runs import point_label, swept_keys
 
 SCORE_KEY = "eval/normalized_score"
@@ -124,12 +125,13 @@ def describe(selection: dict) -> list[str]:
 
 
 def report(results: dict, workdir: str, rank: int) -> dict:
-    """Adds ``results["model_selection"]``, rewrites ``workdir/results.json`` and prints the labelled
-    final / offline-selected / online-best scores."""
+    """Adds ``results["model_selection"]``, rewrites ``workdir/results.json`` (with the keys every
+    agent's results.json has, plus ``model_selection``: not the ``workdir`` the launch scripts add
+    in memory) and prints the labelled final / offline-selected / online-best scores."""
     hparams = {r["run"]: r["hparams"] for r in results["runs"]}
     results["model_selection"] = select_models(workdir, rank, hparams)
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    saved = {k: v for k, v in results.items() if k != "workdir"}  # cli.run's in-memory addition
+    write_json(os.path.join(workdir, "results.json"), saved)  # atomic, strict JSON
     print("Model selection (score at the step in brackets):")
     for line in describe(results["model_selection"]):
         print("  " + line)
