@@ -135,7 +135,9 @@ def test_start_runs_once_per_phase_and_not_again_on_resume(tmp_path, stop_after)
     workdir = str(tmp_path / "run")
     if stop_after is not None:
         assert train(CountingAgent, cfg, data, runs, workdir, stop_after=stop_after, progress=False) == {}
-    train(CountingAgent, cfg, data, runs, workdir, resume=stop_after is not None, progress=False)
+    results = train(CountingAgent, cfg, data, runs, workdir, resume=stop_after is not None, progress=False)
+    for run in results["runs"]:  # every phase's last metrics, whichever job trained the phase
+        assert set(run["final_metrics"]) == {"critic/value", "critic/reward"}
     agents = restore(
         workdir, 40, jax.vmap(lambda _: CountingAgent.create(None, None, None, cfg, {}))(jnp.zeros(2))
     )

@@ -392,8 +392,14 @@ def train(
             print(f"Stopped after {step} of {total} steps; continue with --resume.")
             return {}
         checkpointer.manager.wait_until_finished()  # results.json last: it says the job is complete
-        if not last_info:  # resumed at the last step (killed while writing results): the logged ones
-            last_info = logger.metrics_at(step)
+        # final_metrics: every phase's last metrics (IDQL's critic and actor, QDQ's return model…),
+        # later phases first where keys repeat, read back from metrics.jsonl so a resumed job has
+        # the phases it trained before the interruption too
+        end, final = 0, {}
+        for phase in phases:
+            end += phase.steps
+            final.update(logger.metrics_at(end))
+        last_info = final or last_info
         return results("finished", updates_per_s=trained_steps / train_seconds if train_seconds else None)
     finally:
         close()
