@@ -50,6 +50,21 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 
 
 @pytest.mark.parametrize("script", TRAIN_SCRIPTS)
+def test_config_help_of_every_launch_scripts_default_config_lists_every_key(script):
+    """In-process (a subprocess per script costs seconds each): every key of the script's default
+    config appears in ``config_help``, grouped under its block."""
+    spec = default_config_spec(script)
+    path = os.path.join(CONFIGS_DIR, spec.partition(":")[0])
+    config = load_config(os.path.join(CONFIGS_DIR, spec))
+    text = config_help(config, config_comments(path), spec)
+    keys = flatten(json.loads(config.to_json_best_effort()))
+    assert "batch_size" in keys and any(key.startswith("agent.") for key in keys)
+    for key in keys:
+        assert re.search(rf"^    {re.escape(key)} = ", text, re.M), f"{script}: {key} missing from --help"
+    assert "  agent:" in text and "  data:" in text and "  logging:" in text
+
+
+@pytest.mark.parametrize("script", ["train_bc.py", "train_cped.py"])
 def test_help_lists_the_flags_then_every_config_key(script):
     out = launch(script, "--help")
     assert out.returncode == 0, out.stderr[-2000:]

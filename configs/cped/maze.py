@@ -1,7 +1,10 @@
-"""CPED on the PointMaze (D4RL maze2d-style) datasets, sized for a CPU: the paper's form (dual
-ascent on α, clipped smoothing, standard WGAN-GP) with a smaller flow (NICE 4 × 256-256) for 20k
-Flow-GAN updates, then 30k actor-critic updates with the TD3 networks; raw sparse rewards and
-observations."""
+"""CPED on the PointMaze (D4RL maze2d-style) datasets, sized for a CPU: the paper's form of the
+actor-critic (dual ascent on α, clipped smoothing, standard WGAN-GP), with a flow that learns in
+a CPU budget: RealNVP 4 × 256-256 without standardising the couplings' inputs (with x = [s, a] of
+6 features, NICE's per-sample standardisation leaves each conditioner 1 of its 3 inputs' degrees
+of freedom: a 4 000-update NLL fit reached 8.95 nats against 5.0 without it and 2.7 for RealNVP),
+Adam 1e-3 with the usual β₂ 0.999, the flow stepping on every update, for 10k Flow-GAN updates;
+then 30k actor-critic updates with the TD3 networks; raw sparse rewards and observations."""
 
 from jaxdiffrl.app.paper_configs import cped_agent
 from jaxdiffrl.data.conventions import default_data_config
@@ -10,8 +13,17 @@ from jaxdiffrl.train.config import base_config
 
 def get_config(dataset: str = "pointmaze-umaze"):
     agent = cped_agent("paper", "locomotion")
-    agent.flow_gan.hidden_dims = (256, 256)
-    agent.flow_gan_steps = 20_000
+    agent.flow_gan.update(
+        flow="realnvp",
+        hidden_dims=(256, 256),
+        standardize="hidden",
+        flow_lr=1e-3,
+        flow_b2=0.999,
+        flow_eps=1e-8,
+        discriminator_lr=1e-3,
+        flow_every=1,
+    )
+    agent.flow_gan_steps = 10_000
     agent.actor_lr = 3e-4
     return base_config(
         "cped",
