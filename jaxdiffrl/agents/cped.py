@@ -233,17 +233,15 @@ class CPEDAgent(flax.struct.PyTreeNode):
         return self.alpha
 
     def critic_target(self, batch: dict, rng: jax.Array) -> jnp.ndarray:
-        config = self.config
-        next_obs = batch["next_observations"]
-        next_actions = td3_critic.smoothed_target_action(
-            self.actor.apply_fn(self.target_actor_params, next_obs),
+        """y (B,) from the target actor's smoothed action and the target critic's heads."""
+        return td3_critic.smoothed_td_target(
+            lambda s: self.actor.apply_fn(self.target_actor_params, s),
+            lambda s, a: self.critic.apply_fn(self.target_critic_params, s, a),
+            batch,
             rng,
-            config.policy_noise,
-            config.noise_clip,
-            config.clip_target_action,
+            self.config,
+            self.config.clip_target_action,
         )
-        next_qs = self.critic.apply_fn(self.target_critic_params, next_obs, next_actions)
-        return td3_critic.td_target(batch["rewards"], batch["masks"], next_qs, config.discount)
 
     def update(self, batch: dict) -> tuple["CPEDAgent", dict]:
         """One actor-critic update (the second phase)."""

@@ -108,7 +108,10 @@ class FlowGAN(flax.struct.PyTreeNode):
         prior_key, penalty_key = jax.random.split(rng)
         flow_apply = self.flow.apply_fn
         z = flow_apply(self.flow.params, prior_key, real.shape[0], method="sample_prior")
-        fake = jax.lax.stop_gradient(flow_apply(self.flow.params, z, method="inverse"))
+        # One inverse pass: the critic sees G(z) stop-gradiented, the flow's adversarial gradient is
+        # pulled back through the same pass.
+        generated, pull_back = jax.vjp(lambda p: flow_apply(p, z, method="inverse"), self.flow.params)
+        fake = jax.lax.stop_gradient(generated)
         weight, interpolation, summed = GRADIENT_PENALTIES[config.gradient_penalty]
         dim = real.shape[-1]
 
@@ -123,14 +126,17 @@ class FlowGAN(flax.struct.PyTreeNode):
         grads, disc_info = jax.grad(discriminator_loss, has_aux=True)(self.discriminator.params)
         discriminator = self.discriminator.apply_gradients(grads=grads)
 
-        def flow_loss(params):
-            generated = flow_apply(params, z, method="inverse")
-            adversarial = -discriminator.apply_fn(discriminator.params, generated).mean()
-            nll = -flow_apply(params, real, method="log_prob").mean()
-            loss = adversarial + config.nll_weight * nll
-            return loss, {"g_loss": loss, "g_adversarial": adversarial, "nll": nll}
-
-        grads, flow_info = jax.grad(flow_loss, has_aux=True)(self.flow.params)
+        # The flow's loss −E D(G(z)) + λ NLL, against the critic after its step.
+        adversarial, adversarial_grad = jax.value_and_grad(
+            lambda x: -discriminator.apply_fn(discriminator.params, x).mean()
+        )(fake)
+        nll, nll_grads = jax.value_and_grad(lambda p: -flow_apply(p, real, method="log_prob").mean())(
+            self.flow.params
+        )
+        (adversarial_grads,) = pull_back(adversarial_grad)
+        grads = jax.tree.map(lambda a, n: a + config.nll_weight * n, adversarial_grads, nll_grads)
+        loss = adversarial + config.nll_weight * nll
+        flow_info = {"g_loss": loss, "g_adversarial": adversarial, "nll": nll}
         due = jnp.asarray(step) % config.flow_every == 0
         flow = select(due, self.flow.apply_gradients(grads=grads), self.flow)
         info = {**disc_info, **flow_info, "flow_updated": due.astype(jnp.float32)}

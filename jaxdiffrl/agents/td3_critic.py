@@ -6,6 +6,7 @@ Shapes: B is the batch, d the action dimension, H the number of Q heads (2 for T
   ε ~ N(0, σ²) per component; CPED's reference code adds the clipped noise but does not clip the
   sum, which ``clip_action=False`` reproduces.
 - ``td_target``: the clipped double-Q target y = r + γ m min_i Q̄_i(s′, ã′).
+- ``smoothed_td_target``: both at once, from the target actor and the target critic (TD3+BC, CPED).
 - ``critic_loss``: Σ_i MSE(Q_i, y), each head regressed on the same target.
 - ``policy_update_due`` / ``delayed_actor_update``: the actor step and the EMA of the actor and
   critic targets happen on every ``policy_freq``-th update only (TD3's delayed policy update).
@@ -52,6 +53,20 @@ def td_target(rewards: jnp.ndarray, masks: jnp.ndarray, next_qs: jnp.ndarray, di
     """y = r + γ m min_i Q̄_i(s′, ã′) → (B,), from rewards (B,), masks (B,) (1 − terminal) and the
     target heads' values next_qs (H, B); no gradient flows through it."""
     return jax.lax.stop_gradient(rewards + discount * masks * next_qs.min(axis=0))
+
+
+def smoothed_td_target(
+    actor_fn, critic_fn, batch: dict, rng: jax.Array, config, clip_action: bool = True
+) -> jnp.ndarray:
+    """y (B,) = r + γ m min_i Q̄_i(s′, ã′) with ã′ the smoothed action of the target actor.
+
+    ``actor_fn(s′)`` → π̄(s′) (B, d) and ``critic_fn(s′, a′)`` → (H, B) are the target networks;
+    ``config`` holds ``policy_noise``, ``noise_clip`` and ``discount``."""
+    next_obs = batch["next_observations"]
+    next_actions = smoothed_target_action(
+        actor_fn(next_obs), rng, config.policy_noise, config.noise_clip, clip_action
+    )
+    return td_target(batch["rewards"], batch["masks"], critic_fn(next_obs, next_actions), config.discount)
 
 
 def critic_loss(qs: jnp.ndarray, target: jnp.ndarray) -> jnp.ndarray:
