@@ -4,14 +4,34 @@
 
 Each agent uses its locomotion config (the papers' network sizes) on a synthetic dataset with
 HalfCheetah's shapes (17-D states, 6-D actions); agents that can train critic and actor as two
-phases (IDQL, ACD) and multi-phase agents (QDQ: return model, distillation, Q-learning; CPED: Flow-GAN, actor-critic) are timed
-per phase, each on its own phase data. Timings exclude compilation. The JSON records the machine.
+phases (IDQL, ACD) and multi-phase agents (QDQ: return model, distillation, Q-learning; CPED:
+Flow-GAN, actor-critic) are timed per phase, each on its own phase data. Timings exclude
+compilation. The JSON records the machine.
+
+Variants of the timed programs (``--mish``, ``--xla_cpu_fast_dot``) and an interleaved A/B of them
+in one process (``--ab=mish,fast_dot``: every variant compiled, then one timed chunk of each in
+turn, ``--repeats`` rounds; each row gets its rate per round and its ratio to the first variant in
+the same round, so load that drifts between rounds cancels):
+
+    python launch/benchmark.py --agents=diffusion_ql --runs=1 --steps=20 --repeats=5 --ab=mish
+
+``--suite=gpu`` times every agent at 1, 8, 32 and 128 vmapped runs within ``--budget_s``
+(seed-updates/s, compile time, program and device memory, the projected wall time of a
+1M-step × 8-seed job) and writes ``docs/benchmarks/<platform>-<device>.json`` after every row;
+``launch/gpu_check.sh`` runs it on a lent GPU. ``--tiny`` shrinks it to a CPU smoke test.
 """
 
 import ast
+import contextlib
+import gc
+import hashlib
+import itertools
 import json
+import math
 import os
 import platform
+import re
+import statistics
 import time
 
 import jax
@@ -21,6 +41,7 @@ from absl import app, flags
 import jaxdiffrl.app  # noqa: F401  (registers the agents)
 from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.networks import activations, mlp
 from jaxdiffrl.train.engine import create_agents, make_chunk, make_start, phase_data, run_keys
 from jaxdiffrl.train.registry import agent_class
 from jaxdiffrl.train.runs import make_runs
@@ -36,9 +57,30 @@ AGENTS = (
     "qdq",
     "cped",
 )  # each: configs/<name>/locomotion.py
+SUITE_AGENTS = (*AGENTS, "sfbc")  # every agent with a configs/<name>/ folder
+SUITE_RUNS = (1, 8, 32, 128)
+SUITE_MIN_TIME_S = 1.0  # timed chunks per row: at least --repeats and at least this long
+TINY = {
+    "agents": ("bc", "idql"),
+    "config": "toy",
+    "runs": (1, 2),
+    "steps": 2,
+    "repeats": 1,
+    "dataset_size": 2_000,
+    "budget_s": 120,
+    "min_time_s": 0.0,
+}
+PROJECTED_STEPS, PROJECTED_SEEDS = 1_000_000, 8
+MISH = {"fast": activations.mish, "jax": jax.nn.mish}
+# Leaves XLA's YNNPACK fusions out of a CPU program (this jaxlib fuses dots into them by default).
+FAST_DOT_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+AB_TOGGLES = ("mish", "fast_dot")
 
-flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(AGENTS)}.")
+flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(SUITE_AGENTS)}.")
 flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")
+flags.DEFINE_string(
+    "config", "locomotion", "Each agent's configs/<agent>/<config>.py (locomotion: the papers' sizes)."
+)
 flags.DEFINE_integer("steps", 50, "Updates per timed chunk.")
 flags.DEFINE_integer("repeats", 3, "Timed chunks per measurement (after one warm-up chunk).")
 flags.DEFINE_string("out", None, "JSON file to write (default docs/benchmarks/<platform>.json).")
@@ -53,6 +95,22 @@ flags.DEFINE_list(
     [],
     "SfBC only: dataset sizes at which to time a later planning start (values + re-planning).",
 )
+flags.DEFINE_enum(
+    "mish", "fast", list(MISH), "mish of the timed networks: the one-exp form (fast) or jax.nn.mish (jax)."
+)
+flags.DEFINE_bool(
+    "xla_cpu_fast_dot",
+    False,
+    "On a CPU, compile the timed programs without XLA's YNNPACK fusions "
+    "(compiler option xla_cpu_experimental_ynn_fusion_type=''; per program, not process-wide).",
+)
+flags.DEFINE_list("ab", [], f"Interleaved A/B in one process, toggling: {', '.join(AB_TOGGLES)}.")
+flags.DEFINE_enum("suite", None, ["gpu"], "gpu: every agent at 1, 8, 32, 128 runs within --budget_s.")
+flags.DEFINE_bool("tiny", False, "With --suite: bc and idql, 1 and 2 runs, 2 steps (a CPU smoke test).")
+flags.DEFINE_float(
+    "budget_s", 510.0, "--suite: seconds for all agents (each gets a share; leftovers roll on)."
+)
+flags.DEFINE_float("min_time_s", 0.0, "Time chunks until this many seconds have passed (at least --repeats).")
 FLAGS = flags.FLAGS
 
 
@@ -80,67 +138,236 @@ def machine() -> dict:
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
         "jax": jax.__version__,
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "date": time.strftime("%Y-%m-%d"),
     }
 
 
-def time_phase(agent_cls, config, dataset, phases, datas, index: int, num_runs: int) -> dict:
-    """Updates/s of ``phases[index]`` (and its start's seconds), after the earlier phases' starts."""
-    runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
-    agents = create_agents(agent_cls, config, dataset, runs)
-    for earlier, earlier_data in zip(phases[:index], datas[:index], strict=True):
-        if earlier.start is not None:  # e.g. SfBC's later iterations read the first one's samples
-            agents = jax.block_until_ready(make_start(earlier.start)(agents, earlier_data))
-    phase, data = phases[index], datas[index]
-    start_s = None
-    if phase.start is not None:  # the phase's whole-dataset computation, timed after compiling
-        start = make_start(phase.start).lower(agents, data).compile()  # compiled ahead: one timed call
+def base_variant() -> dict:
+    return {"mish": FLAGS.mish, "fast_dot": FLAGS.xla_cpu_fast_dot}
+
+
+def variants() -> list[dict]:
+    """The base variant first, then every combination of the ``--ab`` toggles flipped."""
+    unknown = set(FLAGS.ab) - set(AB_TOGGLES)
+    if unknown:
+        raise app.UsageError(f"--ab: unknown {sorted(unknown)}; choose from {', '.join(AB_TOGGLES)}.")
+    base = base_variant()
+    flipped = {"mish": "jax" if base["mish"] == "fast" else "fast", "fast_dot": not base["fast_dot"]}
+    options = [(base[t], flipped[t]) if t in FLAGS.ab else (base[t],) for t in AB_TOGGLES]
+    return [dict(zip(AB_TOGGLES, values, strict=True)) for values in itertools.product(*options)]
+
+
+@contextlib.contextmanager
+def building(variant: dict):
+    """The variant's mish behind ``activation_by_name("mish")`` while its networks are built and
+    traced (every mish of the project is looked up by that name, some at trace time)."""
+    saved = mlp._ACTIVATIONS["mish"]
+    mlp._ACTIVATIONS["mish"] = MISH[variant["mish"]]
+    try:
+        yield
+    finally:
+        mlp._ACTIVATIONS["mish"] = saved
+
+
+def compile_lowered(lowered, variant: dict):
+    """(compiled, note): with the variant's compiler options, where this platform and jaxlib take them."""
+    if not variant["fast_dot"] or jax.devices()[0].platform != "cpu":
+        note = "fast_dot: CPU only, not applied" if variant["fast_dot"] else None
+        return lowered.compile(), note
+    try:
+        return lowered.compile(compiler_options=FAST_DOT_OPTIONS), None
+    except Exception as error:  # e.g. "No such compile option" on a jaxlib without YNNPACK fusions
+        return lowered.compile(), f"fast_dot: not applied ({str(error).splitlines()[0][:120]})"
+
+
+def fresh_chunk(update, batch_size: int, steps: int):
+    """With ``--ab``, ``make_chunk``'s program as a new jit, so each variant is traced anew (its cache
+    would hand a variant whose agents have the same structure the first one's trace)."""
+    return (getattr(make_chunk, "__wrapped__", make_chunk) if FLAGS.ab else make_chunk)(
+        update, batch_size, steps
+    )
+
+
+def fresh_start(start):
+    """``make_start``'s program, as ``fresh_chunk``."""
+    return (getattr(make_start, "__wrapped__", make_start) if FLAGS.ab else make_start)(start)
+
+
+def device_peak() -> int | None:
+    with contextlib.suppress(Exception):
+        stats = jax.devices()[0].memory_stats()
+        if stats and "peak_bytes_in_use" in stats:
+            return int(stats["peak_bytes_in_use"])
+    return None
+
+
+def memory(compiled, peak_before: int | None) -> dict:
+    """The program's own footprint (XLA's buffer assignment: arguments + outputs + temporaries −
+    donated aliases) and, where the device reports it (not on a CPU), the allocator's bytes in use
+    and its peak: the peak of this row where it rose during the row (``device_peak_bytes``), else
+    only a bound (``device_peak_bytes_at_most``: the process's peak so far)."""
+    out = {}
+    with contextlib.suppress(Exception):
+        stats = compiled.memory_analysis()
+        out["program_bytes"] = int(
+            stats.argument_size_in_bytes
+            + stats.output_size_in_bytes
+            + stats.temp_size_in_bytes
+            - stats.alias_size_in_bytes
+        )
+        out["program_temp_bytes"] = int(stats.temp_size_in_bytes)
+    stats = None
+    with contextlib.suppress(Exception):
+        stats = jax.devices()[0].memory_stats()
+    if stats:
+        out["device_bytes_in_use"] = int(stats.get("bytes_in_use", 0))
+        peak = int(stats.get("peak_bytes_in_use", 0))
+        rose = peak_before is None or peak > peak_before
+        out["device_peak_bytes" if rose else "device_peak_bytes_at_most"] = peak
+    return out
+
+
+def prepare_phase(
+    agent_cls, config, dataset, phases, datas, index: int, num_runs: int, variant: dict
+) -> dict:
+    """Agents after the earlier phases' starts and this phase's start (timed), and the compiled chunk."""
+    with building(variant):
+        runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
+        agents = create_agents(agent_cls, config, dataset, runs)
+        for earlier, earlier_data in zip(phases[:index], datas[:index], strict=True):
+            if earlier.start is not None:  # e.g. SfBC's later iterations read the first one's samples
+                agents = jax.block_until_ready(fresh_start(earlier.start)(agents, earlier_data))
+        phase, data = phases[index], datas[index]
+        start_s = None
+        if phase.start is not None:  # the phase's whole-dataset computation, timed after compiling
+            start = fresh_start(phase.start).lower(agents, data).compile()  # compiled ahead: one timed call
+            begin = time.time()
+            agents = jax.block_until_ready(start(agents, data))
+            start_s = round(time.time() - begin, 3)
+        keys = jax.numpy.asarray(run_keys([r.seed for r in runs])[1])
+        batch_size = phase.batch_size or config.batch_size
         begin = time.time()
-        agents = jax.block_until_ready(start(agents, data))
-        start_s = round(time.time() - begin, 3)
-    keys = jax.numpy.asarray(run_keys([r.seed for r in runs])[1])
-    batch_size = phase.batch_size or config.batch_size
-    start = time.time()
-    chunk = make_chunk(phase.update, batch_size, FLAGS.steps).lower(agents, keys, data).compile()
-    compile_s = time.time() - start
-    agents, keys, info = chunk(agents, keys, data)
-    jax.block_until_ready(info)
-    start = time.time()
-    for _ in range(FLAGS.repeats):
-        agents, keys, info = chunk(agents, keys, data)
-    jax.block_until_ready(info)
-    updates_per_s = FLAGS.steps * FLAGS.repeats / (time.time() - start)
+        lowered = fresh_chunk(phase.update, batch_size, FLAGS.steps).lower(agents, keys, data)
+        chunk, note = compile_lowered(lowered, variant)
+        compile_s = time.time() - begin
     return {
+        "chunk": chunk, "agents": agents, "keys": keys, "data": data, "batch_size": batch_size,
+        "compile_s": compile_s, "start_s": start_s, "note": note,
+        "program": hashlib.sha1(lowered.as_text().encode()).hexdigest()[:12] if FLAGS.ab else None,
+    }  # fmt: skip
+
+
+def timed_call(prepared: dict) -> float:
+    """Seconds of one chunk (``--steps`` updates); the agents carry on from it."""
+    begin = time.time()
+    agents, keys, info = prepared["chunk"](prepared["agents"], prepared["keys"], prepared["data"])
+    jax.block_until_ready(info)
+    seconds = time.time() - begin
+    prepared["agents"], prepared["keys"] = agents, keys
+    return seconds
+
+
+def phase_row(
+    prepared: dict, phase, num_runs: int, dataset, seconds: list[float], variant: dict, peak_before
+) -> dict:
+    updates_per_s = FLAGS.steps * len(seconds) / sum(seconds)
+    row = {
         "phase": phase.name,
         "runs": num_runs,
-        "batch_size": batch_size,
+        "batch_size": prepared["batch_size"],
         "updates_per_s": round(updates_per_s, 2),
         "seed_updates_per_s": round(updates_per_s * num_runs, 2),
-        "compile_s": round(compile_s, 2),
-        **({"start_s": start_s, "dataset_size": dataset.size} if start_s is not None else {}),
+        "compile_s": round(prepared["compile_s"], 2),
+        "timed_chunks": len(seconds),
     }
+    if prepared["start_s"] is not None:
+        row.update(start_s=prepared["start_s"], dataset_size=dataset.size)
+    row.update(memory(prepared["chunk"], peak_before))
+    if FLAGS.ab:
+        row["variant"] = variant
+        row["program"] = prepared["program"]
+        row["updates_per_s_each"] = [round(FLAGS.steps / s, 2) for s in seconds]
+    if prepared["note"]:
+        row["note"] = prepared["note"]
+    return row
 
 
-def time_acting(agent_cls, config, dataset, num_runs: int, num_states: int) -> dict:
+def time_phase(agent_cls, config, dataset, phases, datas, index: int, num_runs: int) -> list[dict]:
+    """Updates/s of ``phases[index]`` (and its start's seconds), after the earlier phases' starts:
+    one row per variant; with ``--ab``, the variants' chunks timed in turn, round by round."""
+    todo, peak_before = variants(), device_peak()
+    prepared = [prepare_phase(agent_cls, config, dataset, phases, datas, index, num_runs, v) for v in todo]
+    for p in prepared:
+        timed_call(p)  # warm-up
+    seconds = [[] for _ in todo]
+    if len(todo) == 1:
+        begin = time.time()
+        while len(seconds[0]) < FLAGS.repeats or time.time() - begin < FLAGS.min_time_s:
+            seconds[0].append(timed_call(prepared[0]))
+    else:
+        for _ in range(FLAGS.repeats):
+            for p, s in zip(prepared, seconds, strict=True):
+                s.append(timed_call(p))
+    rows = [
+        phase_row(p, phases[index], num_runs, dataset, s, v, peak_before)
+        for p, s, v in zip(prepared, seconds, todo, strict=True)
+    ]  # fmt: skip
+    for row, s in zip(rows[1:], seconds[1:], strict=True):  # paired by round: the same load
+        ratios = [a / b for a, b in zip(seconds[0], s, strict=True)]
+        row["speedup_each"] = [round(r, 3) for r in ratios]
+        row["speedup"] = round(statistics.median(ratios), 3)
+    return rows
+
+
+def time_acting(agent_cls, config, dataset, num_runs: int, num_states: int) -> list[dict]:
     """Latency of one vmapped ``sample_actions`` call on ``num_states`` states per run (untrained
-    parameters: the cost does not depend on their values)."""
-    runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
-    agents = create_agents(agent_cls, config, dataset, runs)
-    for phase, data in zip(
-        agent_cls.phases(config), phase_data(agent_cls.phases(config), dataset), strict=True
-    ):
-        if phase.start is not None:  # acting may read what a start computes
-            agents = make_start(phase.start)(agents, data)
-    observations = jax.numpy.asarray(dataset.observations[:num_states])
-    act = jax.jit(jax.vmap(lambda agent, key: agent.sample_actions(observations, key)))
-    keys = jax.random.split(jax.random.PRNGKey(0), num_runs)
-    jax.block_until_ready(act(agents, keys))
-    begin = time.time()
-    for _ in range(FLAGS.repeats):
-        jax.block_until_ready(act(agents, keys))
-    seconds = (time.time() - begin) / FLAGS.repeats
-    return {"phase": "acting", "runs": num_runs, "states": num_states, "ms_per_call": round(1e3 * seconds, 2),
-            "ms_per_state": round(1e3 * seconds / (num_states * num_runs), 3)}  # fmt: skip
+    parameters: the cost does not depend on their values); one row per variant, as ``time_phase``."""
+    todo, calls = variants(), []
+    for variant in todo:
+        with building(variant):
+            runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
+            agents = create_agents(agent_cls, config, dataset, runs)
+            for phase, data in zip(
+                agent_cls.phases(config), phase_data(agent_cls.phases(config), dataset), strict=True
+            ):
+                if phase.start is not None:  # acting may read what a start computes
+                    agents = fresh_start(phase.start)(agents, data)
+            observations = jax.numpy.asarray(dataset.observations[:num_states])
+            keys = jax.random.split(jax.random.PRNGKey(0), num_runs)
+            act = jax.jit(jax.vmap(lambda agent, key, obs=observations: agent.sample_actions(obs, key)))
+            compiled, note = compile_lowered(act.lower(agents, keys), variant)
+        jax.block_until_ready(compiled(agents, keys))
+        calls.append((compiled, agents, keys, note))
+    seconds = [[] for _ in todo]
+    if len(todo) == 1:
+        compiled, agents, keys, _ = calls[0]
+        begin = time.time()
+        for _ in range(FLAGS.repeats):
+            jax.block_until_ready(compiled(agents, keys))
+        seconds[0] = [(time.time() - begin) / FLAGS.repeats]
+    else:
+        for _ in range(FLAGS.repeats):
+            for (compiled, agents, keys, _), s in zip(calls, seconds, strict=True):
+                begin = time.time()
+                jax.block_until_ready(compiled(agents, keys))
+                s.append(time.time() - begin)
+    rows = []
+    for (_, _, _, note), s, variant in zip(calls, seconds, todo, strict=True):
+        mean = sum(s) / len(s)
+        row = {"phase": "acting", "runs": num_runs, "states": num_states, "ms_per_call": round(1e3 * mean, 2),
+               "ms_per_state": round(1e3 * mean / (num_states * num_runs), 3)}  # fmt: skip
+        if FLAGS.ab:
+            row["variant"] = variant
+            row["ms_per_call_each"] = [round(1e3 * x, 2) for x in s]
+        if note:
+            row["note"] = note
+        rows.append(row)
+    for row, s in zip(rows[1:], seconds[1:], strict=True):
+        ratios = [a / b for a, b in zip(seconds[0], s, strict=True)]
+        row["speedup_each"] = [round(r, 3) for r in ratios]
+        row["speedup"] = round(statistics.median(ratios), 3)
+    return rows
 
 
 def time_planning_targets(config, size: int, num_runs: int) -> dict:
@@ -168,46 +395,205 @@ def time_planning_targets(config, size: int, num_runs: int) -> dict:
     }
 
 
+def agent_config(name: str, config_name: str | None = None):
+    config = load_config(os.path.join(CONFIGS_DIR, name, f"{config_name or FLAGS.config}.py"))
+    if "schedule" in config.agent:  # time the critic and actor of two-stage agents apart
+        config.agent.schedule = "sequential"
+    for override in FLAGS.set:
+        key, _, value = override.partition("=")
+        *parents, leaf = key.split(".")
+        node = config
+        for parent in parents:
+            node = node[parent]
+        node[leaf] = ast.literal_eval(value)
+    return config
+
+
+def write_report(out: str, report: dict) -> None:
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    with open(out + ".tmp", "w") as f:
+        json.dump(report, f, indent=2)
+    os.replace(out + ".tmp", out)
+
+
+# --- the GPU suite -------------------------------------------------------------------------------
+
+
+def estimate_s(previous: dict | None, num_runs: int) -> float | None:
+    """Seconds a measurement at ``num_runs`` should take, from the same phase's row at fewer runs:
+    its compile time (× 1.5) plus its start and chunks scaled linearly in the runs (an upper bound
+    where vmapping helps, as on an accelerator)."""
+    if previous is None:
+        return None
+    scale = num_runs / previous["runs"]
+    per_chunk = FLAGS.steps / previous["updates_per_s"] * scale
+    chunks = 1 + max(FLAGS.repeats, math.ceil(FLAGS.min_time_s / per_chunk))
+    return 1.5 * previous["compile_s"] + (previous.get("start_s") or 0.0) * scale + per_chunk * chunks
+
+
+def projection(phases, rows: list[dict]) -> dict:
+    """Wall hours of a ``PROJECTED_STEPS``-step job of ``PROJECTED_SEEDS`` vmapped seeds (phases in
+    the config's proportions) and of the config's own steps, from each phase's row at 8 runs — or,
+    where that is missing, its row at the most runs measured, assuming the same seed-updates/s."""
+    total = sum(p.steps for p in phases)
+    by_phase = {}
+    for phase in phases:
+        measured = [r for r in rows if r["phase"] == phase.name]
+        at = [r for r in measured if r["runs"] == PROJECTED_SEEDS] or sorted(
+            measured, key=lambda r: r["runs"]
+        )[-1:]
+        if not at:
+            return {"note": f"no row of phase {phase.name!r}: not projected"}
+        by_phase[phase.name] = at[0]
+
+    def hours(steps_of) -> float:
+        seconds = 0.0
+        for phase in phases:
+            row = by_phase[phase.name]
+            seconds += steps_of(phase) * PROJECTED_SEEDS / row["seed_updates_per_s"]
+            seconds += (row.get("start_s") or 0.0) * PROJECTED_SEEDS / row["runs"]
+        return round(seconds / 3600, 2)
+
+    return {
+        "from_runs": {name: row["runs"] for name, row in by_phase.items()},
+        "hours_1M_steps_x8_seeds": hours(lambda p: PROJECTED_STEPS * p.steps / total),
+        "config_steps": total,
+        "hours_config_steps_x8_seeds": hours(lambda p: p.steps),
+        "excludes": "evaluation, checkpointing, logging",
+    }
+
+
+def device_name() -> str:
+    device = jax.devices()[0]
+    return re.sub(r"[^a-z0-9]+", "-", f"{device.platform}-{device.device_kind}".lower()).strip("-")
+
+
+def run_suite() -> None:
+    given = {
+        "agents": tuple(FLAGS.agents),
+        "config": FLAGS.config,
+        "runs": tuple(map(int, FLAGS.runs)),
+        "steps": FLAGS.steps,
+        "repeats": FLAGS.repeats,
+        "dataset_size": FLAGS.dataset_size,
+        "budget_s": FLAGS.budget_s,
+        "min_time_s": FLAGS.min_time_s,
+    }
+    suite = {**given, "agents": SUITE_AGENTS, "runs": SUITE_RUNS, "min_time_s": SUITE_MIN_TIME_S}
+    defaults = TINY if FLAGS.tiny else suite
+    settings = {key: value if FLAGS[key].present else defaults[key] for key, value in given.items()}
+    FLAGS.steps, FLAGS.repeats, FLAGS.min_time_s = (
+        settings["steps"],
+        settings["repeats"],
+        settings["min_time_s"],
+    )
+    out = FLAGS.out or os.path.join("docs", "benchmarks", f"{device_name()}.json")
+    begin = time.time()
+    deadline = begin + settings["budget_s"]
+    dataset = synthetic_dataset(settings["dataset_size"])
+    report = {
+        "machine": machine(),
+        "suite": {**settings, "variant": base_variant()},
+        "results": [],
+        "skipped": [],
+        "projections": {},
+    }
+    agents = settings["agents"]
+    for position, name in enumerate(agents):
+        agent_deadline = time.time() + (deadline - time.time()) / (len(agents) - position)
+        agent_cls, config = agent_class(name), agent_config(name, settings["config"])
+        phases = agent_cls.phases(config)
+        datas = phase_data(phases, dataset)
+        indices = [i for i, p in enumerate(phases) if not FLAGS.phases or p.name in FLAGS.phases]
+        last, failed, rows = {}, set(), []
+        for num_runs in settings["runs"]:  # every phase at few runs before any at many
+            for index in indices:
+                phase = phases[index]
+                skip = {"agent": name, "phase": phase.name, "runs": num_runs}
+                if index in failed:
+                    report["skipped"].append({**skip, "reason": "failed at fewer runs"})
+                    continue
+                left = agent_deadline - time.time()
+                estimate = estimate_s(last.get(index), num_runs)
+                if left <= 0 or (estimate is not None and estimate > left):
+                    reason = f"would take ≈ {estimate:.0f} s" if estimate is not None else "no time"
+                    report["skipped"].append(
+                        {**skip, "reason": f"{reason}; {max(left, 0):.0f} s of its budget left"}
+                    )
+                    continue
+                measure_begin = time.time()
+                try:
+                    row = time_phase(agent_cls, config, dataset, phases, datas, index, num_runs)[0]
+                except Exception as error:  # out of device memory, most likely: record it and go on
+                    failed.add(index)
+                    report["skipped"].append(
+                        {**skip, "reason": f"{type(error).__name__}: {str(error)[:300]}"}
+                    )
+                    write_report(out, report)
+                    continue
+                finally:
+                    gc.collect()
+                row = {"agent": name, **row, "wall_s": round(time.time() - measure_begin, 2)}
+                print(json.dumps(row), flush=True)
+                last[index] = row
+                rows.append(row)
+                report["results"].append(row)
+                write_report(out, report)
+        report["projections"][name] = projection([phases[i] for i in indices], rows)
+        report["elapsed_s"] = round(time.time() - begin, 1)
+        write_report(out, report)
+    summarize(report)
+    print(f"Wrote {out}")
+
+
+def summarize(report: dict) -> None:
+    print(
+        f"{'agent':<13} {'phase':<14} " + " ".join(f"{r:>9}" for r in ("runs", "seed-up/s", "compile", "MiB"))
+    )
+    for row in report["results"]:
+        mib = row.get("program_bytes", 0) / 2**20
+        print(f"{row['agent']:<13} {row['phase']:<14} {row['runs']:>9} {row['seed_updates_per_s']:>9.1f} "
+              f"{row['compile_s']:>9.1f} {mib:>9.1f}")  # fmt: skip
+    for skipped in report["skipped"]:
+        print(f"skipped {skipped['agent']} {skipped['phase']} at {skipped['runs']} runs: {skipped['reason']}")
+    for name, projected in report["projections"].items():
+        print(f"{name}: {json.dumps(projected)}")
+
+
 def main(_):
+    if FLAGS.suite:
+        if FLAGS.ab:
+            raise app.UsageError("--suite does not take --ab.")
+        return run_suite()
+    if FLAGS.tiny:
+        raise app.UsageError("--tiny goes with --suite=gpu.")
     dataset = synthetic_dataset(FLAGS.dataset_size)
     rows = []
     for name in FLAGS.agents:
         agent_cls = agent_class(name)
-        config = load_config(os.path.join(CONFIGS_DIR, name, "locomotion.py"))
-        if "schedule" in config.agent:  # time the critic and actor of two-stage agents apart
-            config.agent.schedule = "sequential"
-        for override in FLAGS.set:
-            key, _, value = override.partition("=")
-            *parents, leaf = key.split(".")
-            node = config
-            for parent in parents:
-                node = node[parent]
-            node[leaf] = ast.literal_eval(value)
+        config = agent_config(name)
         phases = agent_cls.phases(config)
         datas = phase_data(phases, dataset)
         for index in range(len(phases)):
             if FLAGS.phases and phases[index].name not in FLAGS.phases:
                 continue
             for num_runs in map(int, FLAGS.runs):
-                row = {
-                    "agent": name,
-                    **time_phase(agent_cls, config, dataset, phases, datas, index, num_runs),
-                }
+                for row in time_phase(agent_cls, config, dataset, phases, datas, index, num_runs):
+                    row = {"agent": name, **row}
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+        for num_runs in map(int, FLAGS.runs) if FLAGS.acting_states > 0 else ():
+            for row in time_acting(agent_cls, config, dataset, num_runs, FLAGS.acting_states):
+                row = {"agent": name, **row}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
-        for num_runs in map(int, FLAGS.runs) if FLAGS.acting_states > 0 else ():
-            row = {"agent": name, **time_acting(agent_cls, config, dataset, num_runs, FLAGS.acting_states)}
-            print(json.dumps(row), flush=True)
-            rows.append(row)
         for size in map(int, FLAGS.planning_sizes if name == "sfbc" else ()):
             for num_runs in map(int, FLAGS.runs):
                 row = {"agent": name, **time_planning_targets(config, size, num_runs)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     out = FLAGS.out or os.path.join("docs", "benchmarks", f"{jax.devices()[0].platform}.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump({"machine": machine(), "results": rows}, f, indent=2)
+    write_report(out, {"machine": machine(), "results": rows})
     print(f"Wrote {out}")
 
 

@@ -40,7 +40,7 @@ from jaxdiffrl.agents.optimization import make_optimizer
 from jaxdiffrl.diffusion.ddpm import EpsFn
 from jaxdiffrl.diffusion.guidance import classifier_free_guidance
 from jaxdiffrl.diffusion.policy import DiffusionPolicy
-from jaxdiffrl.networks import MLP, GaussianPolicy, SinusoidalEmbedding
+from jaxdiffrl.networks import MLP, GaussianPolicy, SinusoidalEmbedding, activation_by_name
 
 ADVANTAGE_REPRS = ("raw", "bins", "sinusoidal", "mlp")
 VARIANTS = ("acd", "acd-f", "acg")
@@ -101,7 +101,7 @@ class AdvantageEncoder(nn.Module):
         if self.kind == "sinusoidal":
             return SinusoidalEmbedding(self.dim)(self.scale * advantage)
         if self.kind == "mlp":
-            return MLP((self.dim, self.dim), jax.nn.mish)(advantage[:, None])
+            return MLP((self.dim, self.dim), activation_by_name("mish"))(advantage[:, None])
         raise ValueError(f"Unknown advantage_repr {self.kind!r}; choose one of {ADVANTAGE_REPRS}.")
 
 
