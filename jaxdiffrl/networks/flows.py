@@ -35,6 +35,7 @@ The module holds no state besides ``params``, so all of these compose with ``jax
 ``jax.vmap(lambda p, x: flow.apply(p, x, method="log_prob"))`` evaluates them together).
 """
 
+import math
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
@@ -43,7 +44,7 @@ import jax.numpy as jnp
 
 from jaxdiffrl.networks.mlp import Activation, default_init
 
-_LOG_2PI = jnp.log(2 * jnp.pi)
+_LOG_2PI = math.log(2 * math.pi)  # a Python float: no device touched at import
 
 COUPLINGS = ("additive", "affine")
 PRIORS = ("logistic", "gaussian")

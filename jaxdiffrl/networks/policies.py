@@ -1,5 +1,6 @@
 """Gaussian policy heads: a diagonal Gaussian (IQL's AWR actor, BC) and its tanh-squashed form (SAC)."""
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ import jax.numpy as jnp
 
 from jaxdiffrl.networks.mlp import MLP, Activation, default_init
 
-_LOG_2PI = jnp.log(2 * jnp.pi)
+_LOG_2PI = math.log(2 * math.pi)  # a Python float: no device touched at import
 
 
 @dataclass(frozen=True)
