@@ -186,3 +186,21 @@ def test_tensorboard_groups_scalars_by_network(tmp_path):
     groups = {tag.split("/")[0] for tag in tags}
     assert {"critic", "value", "actor", "eval"} <= groups, tags
     assert {"critic/loss", "value/loss", "actor/loss", "eval/normalized_score"} <= tags, tags
+
+
+def test_runs_per_program_equals_one_program(tmp_path):
+    """3 runs as programs of 2 + 1 (one after another, chunk by chunk) = the same 3 runs in one
+    program: scores, last metrics and the checkpointed agents."""
+    config = tiny_iql_config()
+    dataset = prepare_dataset(config)
+    runs = make_runs([0, 1, 2], config.agent.hparams, {})
+    one = train(IQLAgent, config, dataset, runs, str(tmp_path / "one"), progress=False)
+    grouped = train(IQLAgent, config, dataset, runs, str(tmp_path / "k2"), progress=False, runs_per_program=2)
+    for run in range(3):
+        assert_close(final_metrics(one, run), final_metrics(grouped, run))
+    assert [h["step"] for h in grouped["eval_history"]] == [20, 40]
+    assert 0 < grouped["eval_time_s"] < grouped["wall_time_s"] and grouped["checkpoint_time_s"] > 0
+    a = restore_final(str(tmp_path / "one"), config, dataset, [0, 1, 2])
+    b = restore_final(str(tmp_path / "k2"), config, dataset, [0, 1, 2])
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-5, atol=1e-6)

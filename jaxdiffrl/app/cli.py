@@ -2,8 +2,9 @@
 
 Flags beyond ``--config`` (ml_collections config file with ``--config.<key>=value`` overrides):
 --seeds N (vmapped), --seed S (first seed), --workdir, --resume, --sweep NAME=V1,V2 (repeatable),
---stop_after N, --progress, --verbose. ``--resume --workdir=DIR`` alone continues a run as it
-started (``jaxdiffrl.app.workdir``).
+--stop_after N, --progress, --verbose, --runs_per_program K; multi-process jobs:
+--coordinator_address, --num_processes, --process_id (or none of them under SLURM).
+``--resume --workdir=DIR`` alone continues a run as it started (``jaxdiffrl.app.workdir``).
 """
 
 import contextlib
@@ -24,6 +25,7 @@ from jaxdiffrl.app.workdir import IDENTITY, check_new_workdir, fault_line, make_
 from jaxdiffrl.data.dataset import DatasetError
 from jaxdiffrl.data.minari_source import DatasetNotFoundError
 from jaxdiffrl.data.registry import prepare_dataset
+from jaxdiffrl.train import distributed as dist
 from jaxdiffrl.train.config import check_config, renamed_key_message
 from jaxdiffrl.train.engine import TrainingDiverged, is_finished, read_results, train
 from jaxdiffrl.train.files import WorkdirBusy, WorkdirLock, atomic_write, write_json
@@ -39,6 +41,12 @@ flags.DEFINE_multi_string("sweep", [], "NAME=V1,V2,…: a grid over the agent's 
 flags.DEFINE_integer("stop_after", None, "Stop (checkpointed) after this many updates; resume later.")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
 flags.DEFINE_bool("verbose", False, "Show the traceback of a disk or permission fault, not one line.")
+flags.DEFINE_integer(
+    "runs_per_program", None, "Train the runs as ceil(R/K) vmapped programs of K runs one after another."
+)
+flags.DEFINE_string("coordinator_address", None, "host:port of process 0 of a multi-process job.")
+flags.DEFINE_integer("num_processes", None, "Processes (hosts) of a multi-process job.")
+flags.DEFINE_integer("process_id", None, "This process's index in [0, --num_processes).")
 FLAGS = flags.FLAGS
 
 
@@ -65,6 +73,10 @@ def launch(agent_cls, config_flag, then: Callable[[Any, dict], None] | None = No
 
     def main(_):
         logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint step at INFO
+        try:
+            dist.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+        except ValueError as error:
+            sys.exit(f"error: {error}")
         job: dict = {}
         with faults_in_one_line(job):
             results = run(agent_cls, config_flag.value, job)
@@ -359,6 +371,27 @@ def default_workdir(config) -> str:
     return os.path.join("runs", config.algo, dataset, time.strftime("%Y%m%d-%H%M%S"))
 
 
+def check_processes(config, num_runs: int) -> None:
+    """What a multi-process job cannot do, refused before it starts: runs that do not split evenly
+    over the processes, online fine-tuning after training (a single-process loop)."""
+    count = dist.process_count()
+    if count == 1:
+        return
+    if num_runs % count:
+        raise ValueError(
+            f"a job of {count} processes needs a number of runs (seeds × sweep points) that is a multiple "
+            f"of {count}; it has {num_runs}. Change --seeds or the sweep."
+        )
+    if FLAGS.runs_per_program is not None and FLAGS.runs_per_program % count:
+        raise ValueError(f"--runs_per_program must be a multiple of the job's {count} processes.")
+    online = config.get("online", None)
+    if online is not None and online.get("enabled", False):
+        raise ValueError(
+            "online fine-tuning after training runs in a single process: leave --config.online.enabled "
+            "off in a multi-process job, or run the whole job (training and fine-tuning) in one process."
+        )
+
+
 def check_algo(agent_cls, config) -> None:
     """The config file is one for this launch script's agent (``config.algo`` names one of the
     algorithms the agent class trains)."""
@@ -410,24 +443,31 @@ def run(agent_cls, config, job: dict | None = None) -> dict:
         job.update(config=config, workdir=workdir)
         if FLAGS.resume:
             if is_finished(read_results(workdir), config.max_steps):
-                print(f"{workdir} holds a finished run ({config.max_steps} steps): nothing changed.")
+                dist.say(f"{workdir} holds a finished run ({config.max_steps} steps): nothing changed.")
                 return {}
             if not os.path.isdir(os.path.join(workdir, "checkpoints")):
                 folder = os.path.join(workdir, "checkpoints")
                 raise ValueError(f"{folder}: no such folder; the run has nothing to resume from.")
-            lock = WorkdirLock(workdir)
-            lock.acquire()
+            if dist.is_main():  # one process of a job holds the run directory
+                lock = WorkdirLock(workdir)
+                lock.acquire()
         check_algo(agent_cls, config)
+        check_processes(config, len(make_runs(seeds, config.agent.hparams, grid)))
         runs = make_runs(seeds, config.agent.hparams, grid)
+        if not dist.is_main():  # process 0 makes a missing dataset; the others then read it
+            dist.barrier("jaxdiffrl-dataset")
         dataset = prepare_dataset(config)
+        if dist.is_main():
+            dist.barrier("jaxdiffrl-dataset")
         check_spaces(dataset)
         check_agent(agent_cls, config, dataset, runs[0].hparams)
     except (DatasetNotFoundError, DatasetError, ValueError, WorkdirBusy) as error:
         if lock is not None:
             lock.release()
         sys.exit(f"error: {error}")
+    dist.barrier("jaxdiffrl-checked")  # every process checked the run directory before it is made
     try:
-        if not FLAGS.resume:
+        if not FLAGS.resume and dist.is_main():
             os.makedirs(workdir, exist_ok=True)
             lock = WorkdirLock(workdir)
             try:
@@ -438,9 +478,15 @@ def run(agent_cls, config, job: dict | None = None) -> dict:
             spec = FLAGS["config"].config_filename
             write_json(os.path.join(workdir, IDENTITY), make_identity(spec, seeds, grid, runs))
             os.makedirs(os.path.join(workdir, "checkpoints"), exist_ok=True)
-        print(f"Training {config.algo} on {dataset.name} ({dataset.size} transitions), {len(runs)} run(s)")
-        print(f"Run directory: {workdir}")
-        warn_large_values(dataset)
+        dist.barrier("jaxdiffrl-workdir-ready")
+        processes = f" on {dist.process_count()} processes" if dist.process_count() > 1 else ""
+        dist.say(
+            f"Training {config.algo} on {dataset.name} ({dataset.size} transitions), {len(runs)} run(s)"
+            + processes
+        )
+        dist.say(f"Run directory: {workdir}")
+        if dist.is_main():
+            warn_large_values(dataset)
         try:
             results = train(
                 agent_cls,
@@ -451,6 +497,7 @@ def run(agent_cls, config, job: dict | None = None) -> dict:
                 resume=FLAGS.resume,
                 stop_after=FLAGS.stop_after,
                 progress=FLAGS.progress,
+                runs_per_program=FLAGS.runs_per_program,
             )
         except TrainingDiverged as error:
             sys.exit(f"error: {error}")

@@ -6,6 +6,10 @@ recomputes them and refuses a step whose arrays differ, that orbax cannot read, 
 ``restore_latest`` then falls back to the newest good step, saying so, and (on a resume) moves the
 bad ones to ``workdir/corrupt_checkpoints``. A state holding NaN or ±inf is never saved, so a
 diverged run cannot rotate its last finite checkpoint away.
+
+In a multi-process job orbax writes and reads each process's shards (its runs); each process
+keeps the checksums of the rows it holds (``checksums/<step>.process<i>.json``), the processes
+agree on the step to restore, and process 0 moves damaged steps.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from jaxdiffrl.train import distributed as dist
 from jaxdiffrl.train.files import write_json
 
 
@@ -40,9 +45,10 @@ def _sha256(array: np.ndarray) -> str:
 
 
 def checksums(state) -> dict[str, str]:
-    """{leaf path: sha256 of its dtype, shape and bytes} of every array in ``state``."""
+    """{leaf path: sha256 of its dtype, shape and bytes} of every array in ``state`` (of the rows
+    this process holds, in a multi-process job)."""
     return {
-        jax.tree_util.keystr(path): _sha256(np.asarray(leaf))
+        jax.tree_util.keystr(path): _sha256(dist.local_rows(leaf))
         for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]
     }
 
@@ -83,15 +89,32 @@ class Checkpointer:
     def saved_steps(self) -> list[int]:
         return sorted(self.manager.all_steps())
 
+    @staticmethod
+    def _sums_name(step: int) -> str:
+        if jax.process_count() == 1:
+            return f"{step}.json"
+        return f"{step}.process{jax.process_index()}.json"
+
     def _sums_path(self, step: int) -> str:
-        return os.path.join(self.sums_directory, f"{step}.json")
+        return os.path.join(self.sums_directory, self._sums_name(step))
+
+    def _own_sums(self) -> dict[int, str]:
+        """{step: file name} of this process's checksum files."""
+        if not os.path.isdir(self.sums_directory):
+            return {}
+        steps = {}
+        for name in os.listdir(self.sums_directory):
+            step = name.split(".", 1)[0]
+            if step.isdigit() and name == self._sums_name(int(step)):
+                steps[int(step)] = name
+        return steps
 
     def save(self, step: int, state) -> None:
         """Saves ``state`` as ``step`` (asynchronously); refuses (``NonFiniteState``) a state with
         NaN or ±inf in a floating-point array."""
         sums, bad = {}, []
         for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]:  # one host copy per leaf
-            array = np.asarray(leaf)
+            array = dist.local_rows(leaf)
             if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
                 bad.append(jax.tree_util.keystr(path))
             sums[jax.tree_util.keystr(path)] = _sha256(array)
@@ -138,11 +161,8 @@ class Checkpointer:
 
     def missing_steps(self) -> list[int]:
         """Steps with a checksum file but no complete checkpoint: deleted, or killed while writing."""
-        if not os.path.isdir(self.sums_directory):
-            return []
         steps = set(self.saved_steps())
-        named = [name.removesuffix(".json") for name in os.listdir(self.sums_directory)]
-        return sorted(int(name) for name in named if name.isdigit() and int(name) not in steps)
+        return sorted(step for step in self._own_sums() if step not in steps)
 
     def restore_latest(
         self, target_at: Callable[[int], object], *, quarantine: bool = False
@@ -160,11 +180,15 @@ class Checkpointer:
         result = None
         for step in reversed(saved):
             try:
-                result = step, self.restore(step, target_at(step))
+                state, error = self.restore(step, target_at(step)), None
+            except CheckpointCorrupt as caught:
+                state, error = None, caught
+            if dist.all_processes_agree(error is None):  # every process's rows are good
+                result = step, state
                 break
-            except CheckpointCorrupt as error:
-                bad.append(step)
-                print(f"warning: {error}; trying the previous checkpoint.")
+            bad.append(step)
+            print(f"warning: {error or f'checkpoint step {step} is damaged on another process'}; "
+                  "trying the previous checkpoint.")  # fmt: skip
         if bad and quarantine:
             self._quarantine(bad)
         if bad and result is None:
@@ -180,23 +204,23 @@ class Checkpointer:
         folder = os.path.join(self.workdir, "corrupt_checkpoints")
         os.makedirs(folder, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
+        dist.barrier("jaxdiffrl-quarantine-start")
         for step in steps:
             source = os.path.join(self.directory, str(step))
-            if os.path.exists(source):
+            if dist.is_main() and os.path.exists(source):
                 shutil.move(source, os.path.join(folder, f"{step}-{stamp}"))
             if os.path.exists(self._sums_path(step)):
-                os.replace(self._sums_path(step), os.path.join(folder, f"{step}-{stamp}.sha256.json"))
+                kept = self._sums_name(step).removesuffix(".json").replace(str(step), f"{step}-{stamp}", 1)
+                os.replace(self._sums_path(step), os.path.join(folder, f"{kept}.sha256.json"))
+        dist.barrier("jaxdiffrl-quarantine-done")
         self.manager.reload()
-        print(f"Moved the damaged checkpoint(s) to {folder}.")
+        dist.say(f"Moved the damaged checkpoint(s) to {folder}.")
 
     def _prune_checksums(self) -> None:
         """Drops the checksum files of steps orbax rotated away."""
-        if not os.path.isdir(self.sums_directory):
-            return
         keep = set(self.saved_steps())
-        for name in os.listdir(self.sums_directory):
-            step = name.removesuffix(".json")
-            if step.isdigit() and int(step) not in keep:
+        for step, name in self._own_sums().items():
+            if step not in keep:
                 os.remove(os.path.join(self.sums_directory, name))
 
     def close(self) -> None:

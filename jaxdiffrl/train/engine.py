@@ -26,6 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxdiffrl.data.dataset import OfflineDataset
+from jaxdiffrl.train import distributed as dist
 from jaxdiffrl.train.checkpointing import Checkpointer
 from jaxdiffrl.train.device_data import sample_batch, to_device
 from jaxdiffrl.train.episodes import evaluate_and_score
@@ -171,6 +172,45 @@ def make_chunk(update, batch_size: int, length: int):
     return jax.jit(jax.vmap(one_run, in_axes=(0, 0, None)))
 
 
+def program_groups(num_runs: int, runs_per_program: int | None) -> list[tuple[int, int]] | None:
+    """The [start, stop) run ranges trained as one program each, ⌈R/K⌉ of them (the last one
+    shorter when K does not divide R); None for one program of every run."""
+    if runs_per_program is None or runs_per_program >= num_runs:
+        return None
+    if runs_per_program < 1:
+        raise ValueError(f"--runs_per_program must be at least 1, got {runs_per_program}.")
+    return [(a, min(a + runs_per_program, num_runs)) for a in range(0, num_runs, runs_per_program)]
+
+
+@functools.cache
+def _take(start: int, stop: int, sharding):
+    """Runs [start, stop) of a run-sharded pytree, sharded over the group's own devices."""
+    return jax.jit(lambda tree: jax.tree.map(lambda x: x[start:stop], tree), out_shardings=sharding)
+
+
+@functools.cache
+def _join(sharding):
+    """The groups' pytrees joined back into one over every run, run-sharded."""
+    join = functools.partial(jax.tree.map, lambda *xs: jnp.concatenate(xs))
+    return jax.jit(lambda parts: join(*parts), out_shardings=sharding)
+
+
+def split_runs(tree, groups: Sequence[tuple[int, int]], shardings: Sequence) -> list:
+    """One pytree per group of runs (``groups`` of :func:`program_groups`)."""
+    return [_take(a, b, s.runs)(tree) for (a, b), s in zip(groups, shardings, strict=True)]
+
+
+def run_chunk(chunk, agents, data_keys, data, groups=None, shardings=(), joined=None):
+    """``chunk(agents, data_keys, data)`` — in one program, or, with ``groups``, as one program per
+    group of runs one after another (the same per-run computation: each run's updates depend on
+    its own state, key and the shared data alone), joined back into the ``joined`` sharding. Only
+    a group's activations are ever on the devices at once, so sweeps past device memory fit."""
+    if groups is None:
+        return chunk(agents, data_keys, data)
+    parts = [chunk(a, k, data) for a, k in split_runs((agents, data_keys), groups, shardings)]
+    return _join(joined)(parts)
+
+
 def phase_data(phases: Sequence, dataset: OfflineDataset, sharding=None) -> list[dict]:
     """Each phase's device arrays: the transitions, or what its ``data`` function derives from the
     dataset — computed once per distinct function, so phases sharing one share the arrays."""
@@ -259,8 +299,17 @@ def train(
     resume: bool = False,
     stop_after: int | None = None,
     progress: bool = True,
+    runs_per_program: int | None = None,
 ) -> dict[str, Any]:
     """Trains every run to ``config.max_steps`` and writes ``results.json``; returns its contents.
+
+    ``runs_per_program=K`` trains the R runs as ⌈R/K⌉ vmapped programs one after another, chunk
+    by chunk (same results as one program; only K runs' activations on the devices at a time).
+
+    In a multi-process job (``distributed.initialize``) the runs are sharded over every process's
+    devices; each process evaluates and writes the TensorBoard logs of the runs it holds, process
+    0 writes metrics.jsonl and results.json (complete: metrics and scores are gathered) and
+    returns the results, the others return {}.
 
     ``stop_after`` ends the job (checkpointed) once that many updates are done — for preemptible
     or time-sliced jobs, continued later with ``resume``. Resuming a finished job returns its
@@ -282,14 +331,17 @@ def train(
             f"{agent_cls.__name__}.phases sum to {total} steps, not max_steps={config.max_steps}."
         )
     if resume and is_finished(read_results(workdir), config.max_steps):
-        print(f"{workdir} holds a finished run ({config.max_steps} steps); nothing to do.")
-        return read_results(workdir)
+        dist.say(f"{workdir} holds a finished run ({config.max_steps} steps); nothing to do.")
+        return read_results(workdir) if dist.is_main() else {}
     os.makedirs(workdir, exist_ok=True)
     seeds = [r.seed for r in runs]
     sharding = RunSharding(len(runs))
+    groups = program_groups(len(runs), runs_per_program)
+    group_shardings = [RunSharding(b - a) for a, b in groups or ()]
+    local = sharding.local_runs  # the runs this process evaluates and logs
     datas = phase_data(phases, dataset, sharding.replicated)
     agents = sharding.shard_runs(create_agents(agent_cls, config, dataset, runs))
-    data_keys = sharding.shard_runs(jnp.asarray(run_keys(seeds)[1]))
+    data_keys = sharding.shard_runs(run_keys(seeds)[1])
 
     checkpointer = Checkpointer(workdir, config.get("checkpoints_to_keep", 2))
     step = 0
@@ -304,28 +356,44 @@ def train(
         if found is not None:
             step, restored = found
             agents, data_keys = restored["agents"], restored["data_keys"]
-            print(f"Resumed from the checkpoint at step {step} in {workdir}.")
+            dist.say(f"Resumed from the checkpoint at step {step} in {workdir}.")
     diverged = _diverged_before(workdir, step) if resume else []
-    if diverged or os.path.exists(os.path.join(workdir, DIVERGED)):
+    dist.barrier("jaxdiffrl-read-diverged")
+    if dist.is_main() and (diverged or os.path.exists(os.path.join(workdir, DIVERGED))):
         write_json(os.path.join(workdir, DIVERGED), {"runs": diverged})
     alive = np.ones(len(runs), bool)
     alive[[r["run"] for r in diverged]] = False
-    logger = MetricsLogger(workdir, runs, start_step=step)
-    evaluator = Evaluator(dataset.make_env, len(runs), config.eval_episodes) if dataset.make_env else None
+    logger = MetricsLogger(workdir, runs, start_step=step, local=local, rows=dist.is_main())
+    evaluator = None
+    if dataset.make_env:
+        evaluator = Evaluator(dataset.make_env, len(local), config.eval_episodes)
+    local_seeds = [seeds[i] for i in local]
+    eval_groups = None  # acting in groups of at most K local runs, as training does
+    if groups is not None:
+        per_call = max(1, runs_per_program // dist.process_count())
+        eval_groups = [(a, min(a + per_call, len(local))) for a in range(0, len(local), per_call)]
     last_info: dict[str, np.ndarray] = {}
     timed_signatures: set[tuple] = set()
     train_seconds, trained_steps = 0.0, 0
+    spent = {"eval": 0.0, "checkpoint": 0.0}  # seconds of this job (not counting before a resume)
     wall_start = time.time()
-    bar = tqdm(total=total, initial=step, disable=not progress, unit="step", dynamic_ncols=True)
+    shown = progress and dist.is_main()
+    bar = tqdm(total=total, initial=step, disable=not shown, unit="step", dynamic_ncols=True)
 
     normalize = dataset.normalized_score if dataset.ref_max_score is not None else None
 
     def evaluate(at_step: int) -> None:
-        metrics, _ = evaluate_and_score(evaluator, agents, seeds, at_step, normalize)
+        began = time.time()
+        held = dist.local_tree(agents)
+        if eval_groups is not None:
+            held = [jax.tree.map(lambda x, a=a, b=b: x[a:b], held) for a, b in eval_groups]
+        metrics, _ = evaluate_and_score(evaluator, held, local_seeds, at_step, normalize)
+        metrics = {k: dist.gather_local(v, local, len(runs)) for k, v in metrics.items()}
         metrics = {k: np.where(alive, v, np.nan) for k, v in metrics.items()}  # diverged: not scored
         logger.log(at_step, metrics, EVAL)
         if alive.any():
             bar.set_postfix(score=f"{metrics['normalized_score'][alive].mean():.1f}")
+        spent["eval"] += time.time() - began
 
     def close() -> None:
         bar.close()
@@ -335,10 +403,13 @@ def train(
             evaluator.close()
 
     def results(status: str, **throughput) -> dict[str, Any]:
+        if not dist.is_main():  # process 0 writes the job's results
+            return {}
         block = results_block(
             config, runs, logger.history(EVAL), last_info, status=status, steps_completed=step,
             diverged=diverged, last_checkpoint=checkpointer.latest_step(), num_devices=sharding.num_devices,
-            wall_time_s=time.time() - wall_start, **throughput,
+            wall_time_s=time.time() - wall_start, eval_time_s=spent["eval"],
+            checkpoint_time_s=spent["checkpoint"], **throughput,
         )  # fmt: skip
         write_json(os.path.join(workdir, "results.json"), block)
         return json_safe(block)
@@ -356,8 +427,10 @@ def train(
             signature = (phase.update, batch_size, length)
             start = time.time()
             before = agents, data_keys
-            agents, data_keys, info = make_chunk(*signature)(agents, data_keys, data)
-            last_info = jax.tree.map(np.asarray, info)  # blocks: the chunk is done
+            agents, data_keys, info = run_chunk(
+                make_chunk(*signature), agents, data_keys, data, groups, group_shardings, sharding.runs
+            )
+            last_info = dist.to_host(info)  # blocks: the chunk is done
             if signature in timed_signatures:  # a signature's first chunk compiles: not timed
                 train_seconds += time.time() - start
                 trained_steps += length
@@ -368,28 +441,33 @@ def train(
             last_info = {k: _where_runs(alive, v, np.nan) for k, v in last_info.items()}
             logger.log(step, last_info)
             bad = nonfinite_metrics({k: _where_runs(alive, v, 0.0) for k, v in last_info.items()})
-            params_ok = np.asarray(finite_parameters(agents))
+            params_ok = dist.to_host(finite_parameters(agents))
             if not params_ok[alive].all():
                 bad[PARAMETERS] = np.where(params_ok | ~alive, 0.0, np.nan)
             if bad:
                 records = divergence_records(bad, runs, step - length, step)
                 diverged = diverged + records
-                write_json(os.path.join(workdir, DIVERGED), {"runs": diverged})
+                if dist.is_main():
+                    write_json(os.path.join(workdir, DIVERGED), {"runs": diverged})
                 newly = np.zeros(len(runs), bool)
                 newly[[r["run"] for r in records]] = True
                 alive &= ~newly
                 if on_divergence == "stop":
                     message = divergence_message(bad, runs, step - length, step, checkpointer.latest_step())
                     raise TrainingDiverged(message, results("diverged"))
-                print("warning: " + divergence_message(bad, runs, step - length, step, None, stopped=False))
+                warning = divergence_message(bad, runs, step - length, step, None, stopped=False)
+                dist.say(f"warning: {warning}")
             if not alive.all():
-                agents, data_keys = freeze_runs(jnp.asarray(alive), (agents, data_keys), before)
+                mask = jax.device_put(alive, sharding.replicated)
+                agents, data_keys = freeze_runs(mask, (agents, data_keys), before)
             if evaluator and ((phase.evaluate and step % config.eval_interval == 0) or step == total):
                 evaluate(step)
             if step % config.checkpoint_interval == 0 or step == total or step == limit:
+                began = time.time()
                 checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
+                spent["checkpoint"] += time.time() - began
         if step < total:
-            print(f"Stopped after {step} of {total} steps; continue with --resume.")
+            dist.say(f"Stopped after {step} of {total} steps; continue with --resume.")
             return {}
         checkpointer.manager.wait_until_finished()  # results.json last: it says the job is complete
         # final_metrics: every phase's last metrics (IDQL's critic and actor, QDQ's return model…),
@@ -398,7 +476,7 @@ def train(
         end, final = 0, {}
         for phase in phases:
             end += phase.steps
-            final.update(logger.metrics_at(end))
+            final.update(logger.metrics_at(end) if dist.is_main() else {})
         last_info = final or last_info
         return results("finished", updates_per_s=trained_steps / train_seconds if train_seconds else None)
     finally:
@@ -421,7 +499,9 @@ def results_block(
     stopped on divergence) and per run its ``status`` ("finished", "diverged", or "stopped": finite
     but stopped with the job), final score, return and last metrics — null, never a number, for a
     run that did not finish —, the divergence records, the evaluation history and throughput
-    (``num_devices``, ``wall_time_s``, ``updates_per_s``). Non-finite values are NaN here; they are
+    (``num_devices``, ``wall_time_s``, ``updates_per_s``, and the seconds spent evaluating and
+    checkpointing, ``eval_time_s`` / ``checkpoint_time_s``, of this job since its last start).
+    Non-finite values are NaN here; they are
     written (``files.write_json``) as null."""
     by_run = {record["run"]: record for record in diverged}
 

@@ -34,8 +34,13 @@ class Evaluator:
         self.envs = gym.vector.SyncVectorEnv([make_env for _ in range(num_runs * episodes)])
 
     def evaluate(self, agents, seeds: Sequence[int], step: int) -> np.ndarray:
-        """Runs one episode per env and returns the undiscounted returns, shape (runs, episodes)."""
+        """Runs one episode per env and returns the undiscounted returns, shape (runs, episodes).
+
+        ``agents``: the vmapped agents of every run, or a list of them covering the runs in order
+        (groups acting in one call each, for jobs trained as several programs)."""
         R, E = self.num_runs, self.episodes
+        groups = agents if isinstance(agents, list) else [agents]
+        bounds = np.cumsum([jax.tree.leaves(g)[0].shape[0] for g in groups])[:-1]
         reset_seeds = [eval_seed(s, step, SeedPurpose.EVAL_RESET, e) for s in seeds for e in range(E)]
         observations, _ = self.envs.reset(seed=reset_seeds)
         keys = np.stack(
@@ -46,7 +51,11 @@ class Evaluator:
         while active.any():
             keys, action_keys = _split(keys)
             obs = np.asarray(observations, np.float32).reshape(R, E, -1)
-            actions = np.asarray(_act(agents, obs, action_keys)).reshape(R * E, -1)
+            acted = [
+                np.asarray(_act(g, o, k))
+                for g, o, k in zip(groups, np.split(obs, bounds), np.split(action_keys, bounds), strict=True)
+            ]
+            actions = np.concatenate(acted).reshape(R * E, -1)
             observations, rewards, terminated, truncated, _ = self.envs.step(actions)
             returns += np.where(active, rewards, 0.0)
             active &= ~(terminated | truncated)
@@ -62,4 +71,4 @@ _split_all = jax.jit(jax.vmap(lambda k: tuple(jax.random.split(k))))
 
 def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     new, sub = _split_all(keys)
-    return np.asarray(new), sub
+    return np.asarray(new), np.asarray(sub)

@@ -39,43 +39,65 @@ class MetricsLogger:
 
     ``config`` (the job's config, a dict or ConfigDict) turns on the loggers of its ``logging``
     block; by default it is the ``config.json`` the launch scripts save in ``workdir``, if any.
+
+    In a multi-process job each process logs to TensorBoard (and W&B) the runs it holds
+    (``local``: their indices; default every run), and one of them writes the JSONL of every run
+    (``rows``); ``log`` is given the metrics of every run on every process.
     """
 
-    def __init__(self, workdir: str, runs: Sequence[Run], start_step: int = 0, config: Mapping | None = None):
+    def __init__(
+        self,
+        workdir: str,
+        runs: Sequence[Run],
+        start_step: int = 0,
+        config: Mapping | None = None,
+        *,
+        local: Sequence[int] | None = None,
+        rows: bool = True,
+    ):
         self.runs = runs
+        self.local = list(range(len(runs))) if local is None else list(local)
+        self.rows = rows
         if config is None:
             config = saved_config(workdir)
-        self.wandb_runs = start_wandb(config, runs, workdir) if wandb_enabled(config) else []
+        held = [runs[i] for i in self.local]
+        self.wandb_runs = {}
+        if wandb_enabled(config):
+            self.wandb_runs = dict(zip(self.local, start_wandb(config, held, workdir), strict=True))
         self.path = os.path.join(workdir, "metrics.jsonl")
-        if start_step > 0 and os.path.exists(self.path):
+        if rows and start_step > 0 and os.path.exists(self.path):
             kept = [line for line, row in read_rows(self.path, warn=True) if row["step"] <= start_step]
             atomic_write(self.path, "".join(kept))
-        elif os.path.exists(self.path):
+        elif rows and os.path.exists(self.path):
             os.remove(self.path)
-        self.writers = [
-            SummaryWriter(
+        self.writers = {
+            run.index: SummaryWriter(
                 os.path.join(workdir, "tb", f"run{run.index:03d}-{run.label}"),
                 purge_step=start_step + 1 if start_step > 0 else None,
             )
-            for run in runs
-        ]
+            for run in held
+        }
 
     def log(self, step: int, metrics: Mapping[str, np.ndarray], prefix: str | None = None) -> None:
         """``metrics`` holds one (runs,) array per name; each is logged as ``prefix/name``, or as
         ``name`` itself without a prefix."""
-        with open(self.path, "a") as f:
-            for run in self.runs:
-                row = {"step": step, "run": run.index, "seed": run.seed}
-                for name, values in metrics.items():
-                    value = float(np.asarray(values)[run.index])
-                    tag = f"{prefix}/{name}" if prefix else name
-                    row[tag] = value
+        lines = []
+        for run in self.runs:
+            row = {"step": step, "run": run.index, "seed": run.seed}
+            for name, values in metrics.items():
+                tag = f"{prefix}/{name}" if prefix else name
+                row[tag] = float(np.asarray(values)[run.index])
+            lines.append(dumps(row) + "\n")  # strict JSON: NaN and inf as null
+            scalars = {k: v for k, v in row.items() if k not in ("step", "run", "seed")}
+            if run.index in self.writers:
+                for tag, value in scalars.items():
                     self.writers[run.index].add_scalar(tag, value, step)
-                f.write(dumps(row) + "\n")  # strict JSON: NaN and inf as null
-                if self.wandb_runs:
-                    scalars = {k: v for k, v in row.items() if k not in ("step", "run", "seed")}
-                    self.wandb_runs[run.index].log(scalars, step=step)
-        for writer in self.writers:  # a crash loses no event logged so far
+            if run.index in self.wandb_runs:
+                self.wandb_runs[run.index].log(scalars, step=step)
+        if self.rows:
+            with open(self.path, "a") as f:
+                f.write("".join(lines))
+        for writer in self.writers.values():  # a crash loses no event logged so far
             flush_events(writer)
 
     def history(self, prefix: str) -> list[dict]:
@@ -109,11 +131,11 @@ class MetricsLogger:
         return metrics
 
     def close(self) -> None:
-        for writer in self.writers:
+        for writer in self.writers.values():
             writer.close()
-        for wandb_run in self.wandb_runs:
+        for wandb_run in self.wandb_runs.values():
             wandb_run.finish()
-        self.wandb_runs = []
+        self.wandb_runs = {}
 
 
 def flush_events(writer: SummaryWriter) -> None:
