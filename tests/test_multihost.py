@@ -155,3 +155,37 @@ def test_imports_and_configs_touch_no_device():
         [sys.executable, "-c", NO_BACKEND_SCRIPT], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0 and out.stdout.strip() == "clean", (out.stdout + out.stderr)[-2000:]
+
+
+def test_initialize_joins_only_when_asked(monkeypatch):
+    """No flags and no launcher: nothing is joined; a partial set of flags is refused in one line;
+    ``--num_processes=1`` alone stays single-process even under srun; the launcher's task count
+    is read from the job step, not the allocation."""
+    from jaxdiffrl.train import distributed
+
+    for name in distributed.CLUSTER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLURM_NTASKS", "4")  # a batch script's own python, outside srun
+    assert distributed.cluster_size() == 1
+    assert distributed.initialize() is False
+    with pytest.raises(ValueError, match="go together"):
+        distributed.initialize(coordinator_address="localhost:1234")
+    with pytest.raises(ValueError, match="process_id must be in"):
+        distributed.initialize("localhost:1234", num_processes=2, process_id=2)
+    monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "2")
+    assert distributed.cluster_size() == 2
+    assert distributed.initialize(num_processes=1) is False
+
+
+def test_mesh_takes_the_same_number_of_devices_from_every_process():
+    from types import SimpleNamespace
+
+    from jaxdiffrl.train.sharding import _devices_of
+
+    devices = [SimpleNamespace(id=i, process_index=i // 4) for i in range(8)]  # 2 processes × 4
+    assert [d.id for d in _devices_of(devices, 8)] == list(range(8))
+    assert [d.id for d in _devices_of(devices, 4)] == [0, 1, 4, 5], "2 runs per process, 2 devices each"
+    assert [d.id for d in _devices_of(devices, 6)] == [0, 4], "3 runs per process: one device each"
+    with pytest.raises(ValueError, match="multiple of 2"):
+        _devices_of(devices, 3)
+    assert [d.id for d in _devices_of(devices[:4], 6)] == [0, 1], "one process: gcd(runs, devices)"

@@ -18,11 +18,14 @@ from collections.abc import Sequence
 import jax
 import numpy as np
 
-CLUSTER_VARIABLES = ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+# the task count of a job step started by srun / mpirun / mpiexec (not SLURM_NTASKS: a batch
+# script's own python, outside srun, sees the allocation's task count and would wait forever)
+CLUSTER_VARIABLES = ("SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
 
 
 def cluster_size() -> int:
-    """How many tasks a cluster environment (SLURM, Open MPI, PMI) says this job has; 1 if none."""
+    """How many tasks the launcher (srun, Open MPI's mpirun, a PMI mpiexec) started this job step
+    with; 1 if none."""
     for name in CLUSTER_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit():
@@ -36,12 +39,15 @@ def initialize(
     process_id: int | None = None,
 ) -> bool:
     """Joins a multi-process job: with the three values given (all of them, or none), or, with
-    none given, where a cluster environment names more than one task (``jax.distributed.initialize()``
-    reads the rest from it). Returns whether a multi-process job was joined; a plain single-process
-    run calls nothing. Must run before anything touches a device.
+    none given, where the launcher started more than one task (:func:`cluster_size`;
+    ``jax.distributed.initialize()`` reads the rest from it). ``num_processes=1`` alone keeps one
+    process. Returns whether a multi-process job was joined; a plain single-process run calls
+    nothing. Must run before anything touches a device.
 
     CPU devices talk through gloo collectives (the default of recent JAX, set explicitly here for
     older ones), so a CPU job — a test on one machine — works like a GPU one."""
+    if num_processes == 1 and coordinator_address is None and process_id is None:
+        return False  # --num_processes=1: one process, even under srun
     given = [value is not None for value in (coordinator_address, num_processes, process_id)]
     if any(given) and not all(given):
         raise ValueError(
