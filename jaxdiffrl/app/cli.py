@@ -414,6 +414,8 @@ def _resolve(config) -> tuple[ml_collections.ConfigDict, str, list[int], dict]:
         raise ValueError("--resume needs the --workdir of the run to continue.")
     if FLAGS.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, got {FLAGS.seeds}.")
+    if FLAGS.runs_per_program is not None and FLAGS.runs_per_program < 1:
+        raise ValueError(f"--runs_per_program must be at least 1, got {FLAGS.runs_per_program}.")
     check_config(config)
     if not FLAGS.resume:
         seeds = [FLAGS.seed + i for i in range(FLAGS.seeds)]

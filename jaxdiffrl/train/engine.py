@@ -175,10 +175,10 @@ def make_chunk(update, batch_size: int, length: int):
 def program_groups(num_runs: int, runs_per_program: int | None) -> list[tuple[int, int]] | None:
     """The [start, stop) run ranges trained as one program each, ⌈R/K⌉ of them (the last one
     shorter when K does not divide R); None for one program of every run."""
+    if runs_per_program is not None and runs_per_program < 1:
+        raise ValueError(f"--runs_per_program must be at least 1, got {runs_per_program}.")
     if runs_per_program is None or runs_per_program >= num_runs:
         return None
-    if runs_per_program < 1:
-        raise ValueError(f"--runs_per_program must be at least 1, got {runs_per_program}.")
     return [(a, min(a + runs_per_program, num_runs)) for a in range(0, num_runs, runs_per_program)]
 
 
