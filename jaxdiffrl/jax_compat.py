@@ -22,30 +22,35 @@ _THREEFRY_MODULES = ("jax._src.random.threefry2x32", "jax._src.prng")
 def unroll_cpu_threefry() -> tuple[bool, str]:
     """Lowers threefry2x32 unrolled on CPU too (JAX's GPU/default rule). Returns (applied, why);
     idempotent. Affects programs lowered afterwards only, so call it before the first jit."""
-    if _state["applied"]:
+    return set_cpu_threefry(unrolled=True)
+
+
+def set_cpu_threefry(unrolled: bool) -> tuple[bool, str]:
+    """Registers JAX's unrolled (``unrolled=True``) or its own rolled CPU lowering of threefry2x32
+    for programs lowered from now on — for A/B measurements of the two in one process. Returns
+    (whether the rule is now the one asked for, why)."""
+    if _state["applied"] == unrolled and _state["reason"] != "not tried":
         return True, str(_state["reason"])
     try:
         from jax._src.interpreters import mlir
     except ImportError as error:
         return _give_up(f"jax._src.interpreters.mlir is gone ({error})")
+    register = getattr(mlir, "register_lowering", None)
+    if register is None:
+        return _give_up("jax._src.interpreters.mlir.register_lowering is gone")
     for name in _THREEFRY_MODULES:
         try:
             module = importlib.import_module(name)
         except ImportError:
             continue
         primitive = getattr(module, "threefry2x32_p", None)
-        rule = getattr(module, "_threefry2x32_lowering_rule", None)
-        unrolled = getattr(module, "_threefry2x32_lowering", None)
-        if primitive is None or rule is None or unrolled is None:
+        unrolled_rule = getattr(module, "_threefry2x32_lowering_rule", None)  # the default platforms'
+        rolled_rule = getattr(module, "_threefry2x32_cpu_lowering_rule", None)  # CPU's own
+        if primitive is None or unrolled_rule is None or rolled_rule is None:
             continue
-        keywords = getattr(getattr(rule, "func", None), "keywords", None)  # lower_fun(partial(...))
-        if keywords is not None and keywords.get("use_rolled_loops", False):
-            return _give_up(f"{name}'s default rule is the rolled one; nothing to gain")
-        register = getattr(mlir, "register_lowering", None)
-        if register is None:
-            return _give_up("jax._src.interpreters.mlir.register_lowering is gone")
-        register(primitive, rule, platform="cpu")
-        _state.update(applied=True, reason=f"CPU threefry lowered unrolled ({name})")
+        register(primitive, unrolled_rule if unrolled else rolled_rule, platform="cpu")
+        form = "unrolled" if unrolled else "rolled (JAX's CPU default)"
+        _state.update(applied=unrolled, reason=f"CPU threefry lowered {form} ({name})")
         return True, str(_state["reason"])
     return _give_up("no known JAX module holds the threefry2x32 primitive and its lowering rules")
 

@@ -28,9 +28,12 @@ unrolled_text = jax.jit(fresh).lower(keys[0]).as_text()
 after = [jax.tree.map(np.asarray, jax.jit(fresh)(k)) for k in keys]
 pairs = [(x, y) for b, a in zip(before, after) for x, y in zip(jax.tree.leaves(b), jax.tree.leaves(a))]
 same = all(np.array_equal(x, y) for x, y in pairs)
+back, _ = jax_compat.set_cpu_threefry(unrolled=False)
+rolled_again = jax.jit(lambda key: draws(key)).lower(keys[0]).as_text()
 print(json.dumps({"applied": applied, "again": again, "why": why, "same": same,
                   "rolled_while": "stablehlo.while" in rolled_text,
-                  "unrolled_while": "stablehlo.while" in unrolled_text}))
+                  "unrolled_while": "stablehlo.while" in unrolled_text,
+                  "back": back, "back_while": "stablehlo.while" in rolled_again}))
 """
 
 
@@ -47,6 +50,7 @@ def test_unrolled_threefry_gives_the_same_bits():
     assert report["again"], "idempotent"
     assert report["same"], "the unrolled lowering must draw exactly the rolled one's bits"
     assert report["rolled_while"] and not report["unrolled_while"], "CPU threefry is lowered unrolled"
+    assert report["back"] and report["back_while"], "and can be switched back (A/B benchmarks)"
 
 
 def test_shim_falls_back_cleanly_without_the_private_names(monkeypatch):
@@ -54,5 +58,6 @@ def test_shim_falls_back_cleanly_without_the_private_names(monkeypatch):
 
     monkeypatch.setattr(jax_compat, "_THREEFRY_MODULES", ("jax._src.no_such_module",))
     monkeypatch.setitem(jax_compat._state, "applied", False)
+    monkeypatch.setitem(jax_compat._state, "reason", "not tried")
     applied, why = jax_compat.unroll_cpu_threefry()
     assert not applied and "no known JAX module" in why
