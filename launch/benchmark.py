@@ -19,6 +19,15 @@ the same round, so load that drifts between rounds cancels):
 (seed-updates/s, compile time, program and device memory, the projected wall time of a
 1M-step × 8-seed job) and writes ``docs/benchmarks/<platform>-<device>.json`` after every row;
 ``launch/gpu_check.sh`` runs it on a lent GPU. ``--tiny`` shrinks it to a CPU smoke test.
+
+``--suite=eval_share`` projects the share of a job's wall time spent evaluating, for every
+``configs/<algo>/maze.py`` on pointmaze-umaze and pointmaze-medium and for IQL's locomotion config,
+at 3 vmapped runs: one ``Evaluator.evaluate`` of freshly created agents (after a warm-up call that
+compiles the action function) and each phase's updates/s, combined with the config's own schedule
+(which steps evaluate) into evals × t_eval / (evals × t_eval + Σ phase steps / updates/s + starts).
+It profiles one evaluation (compilations across two of them; env stepping against the jitted action
+call) and writes ``docs/benchmarks/eval-share.json`` and ``eval-share.md``. The datasets are made
+on first use under ``--minari_dir`` (never downloaded). ``--tiny``: a seconds-long smoke test.
 """
 
 import ast
@@ -32,6 +41,7 @@ import os
 import platform
 import re
 import statistics
+import tempfile
 import time
 
 import jax
@@ -105,8 +115,25 @@ flags.DEFINE_bool(
     "(compiler option xla_cpu_experimental_ynn_fusion_type=''; per program, not process-wide).",
 )
 flags.DEFINE_list("ab", [], f"Interleaved A/B in one process, toggling: {', '.join(AB_TOGGLES)}.")
-flags.DEFINE_enum("suite", None, ["gpu"], "gpu: every agent at 1, 8, 32, 128 runs within --budget_s.")
-flags.DEFINE_bool("tiny", False, "With --suite: bc and idql, 1 and 2 runs, 2 steps (a CPU smoke test).")
+flags.DEFINE_enum(
+    "suite",
+    None,
+    ["gpu", "eval_share"],
+    "gpu: every agent at 1, 8, 32, 128 runs within --budget_s; eval_share: the share of wall time "
+    "spent evaluating, per maze config (and a locomotion one).",
+)
+flags.DEFINE_bool(
+    "tiny",
+    False,
+    "With --suite: a CPU smoke test (gpu: bc and idql, 1 and 2 runs, 2 steps; eval_share: bc on "
+    "small generated datasets, 1 run, 2 episodes).",
+)
+flags.DEFINE_string(
+    "minari_dir",
+    None,
+    "--suite=eval_share: the Minari folder its datasets are read from and generated into on first use "
+    "(default datasets/eval-share; with --tiny a fresh temporary folder).",
+)
 flags.DEFINE_float(
     "budget_s", 510.0, "--suite: seconds for all agents (each gets a share; leftovers roll on)."
 )
@@ -399,6 +426,11 @@ def agent_config(name: str, config_name: str | None = None):
     config = load_config(os.path.join(CONFIGS_DIR, name, f"{config_name or FLAGS.config}.py"))
     if "schedule" in config.agent:  # time the critic and actor of two-stage agents apart
         config.agent.schedule = "sequential"
+    return with_overrides(config)
+
+
+def with_overrides(config):
+    """``config`` with the ``--set`` KEY=VALUE overrides applied."""
     for override in FLAGS.set:
         key, _, value = override.partition("=")
         *parents, leaf = key.split(".")
@@ -560,13 +592,494 @@ def summarize(report: dict) -> None:
         print(f"{name}: {json.dumps(projected)}")
 
 
+# --- the evaluation-share suite ------------------------------------------------------------------
+
+EVAL_SHARE_ALGOS = ("bc", "iql", "td3_bc", "idql", "acd", "diffusion_ql", "dac", "sfbc", "qdq", "cped")
+EVAL_SHARE_MAZES = ("pointmaze-umaze", "pointmaze-medium")
+# (algo, config, dataset, transitions generated where missing; None: the registry's size).
+# hopper-medium would first train its SAC behaviour policy (hours on a CPU); hopper-random steps the
+# same Hopper-v5 with the same shapes, so acting and updates cost the same, and 20k transitions of
+# it generate in seconds.
+EVAL_SHARE_LOCOMOTION = (("iql", "locomotion", "hopper-random", 20_000),)
+EVAL_SHARE_THRESHOLD = 0.10
+EVAL_SHARE = {
+    "algos": EVAL_SHARE_ALGOS,
+    "mazes": EVAL_SHARE_MAZES,
+    "maze_transitions": None,
+    "locomotion": EVAL_SHARE_LOCOMOTION,
+    "runs": 3,
+    "eval_episodes": None,  # None: the config's
+    "steps": 20,
+    "repeats": 2,
+    "min_time_s": 1.5,  # per phase: timed chunks until this long
+    "start_rows": 4_096,  # a phase start over more rows: timed on these, scaled linearly
+    "budget_s": 900.0,
+    "profile": ("idql", "pointmaze-umaze"),
+}
+EVAL_SHARE_TINY = {
+    **EVAL_SHARE,
+    "algos": ("bc",),
+    "mazes": ("pointmaze-umaze",),
+    "maze_transitions": 2_000,
+    "locomotion": (("bc", "locomotion", "hopper-random", 1_000),),
+    "runs": 1,
+    "eval_episodes": 2,
+    "steps": 2,
+    "repeats": 1,
+    "min_time_s": 0.0,
+    "start_rows": 512,
+    "budget_s": 120.0,
+    "profile": ("bc", "pointmaze-umaze"),
+}
+
+
+@contextlib.contextmanager
+def minari_folder(path: str):
+    """``MINARI_DATASETS_PATH`` set to ``path`` (and the Hub offline) inside, restored after."""
+    saved = {key: os.environ.get(key) for key in ("MINARI_DATASETS_PATH", "HF_HUB_OFFLINE")}
+    os.environ["MINARI_DATASETS_PATH"] = os.path.abspath(path)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def eval_schedule(phases, config) -> list[int]:
+    """The steps after which ``engine.train`` evaluates: chunks end at multiples of
+    ``log_interval`` and at phase ends; a chunk ending on a multiple of ``eval_interval`` in a phase
+    that evaluates is followed by an evaluation, and so is the last one."""
+    total = sum(p.steps for p in phases)
+    steps, step, end = [], 0, 0
+    for phase in phases:
+        end += phase.steps
+        while step < end:
+            step += min(config.log_interval - step % config.log_interval, end - step)
+            if (phase.evaluate and step % config.eval_interval == 0) or step == total:
+                steps.append(step)
+    return steps
+
+
+def eval_share_dataset(config, name: str, transitions: int | None):
+    """``config.dataset = name``, prepared as the trainer does (generated first where missing, with
+    ``transitions``, data seed 0); also whether it was generated now, and the seconds it took."""
+    import jaxdiffrl.generators  # noqa: F401  (registers the dataset generators)
+    from jaxdiffrl.data.minari_source import minari_dataset_exists
+    from jaxdiffrl.data.registry import GENERATED, prepare_dataset
+
+    config.dataset = name
+    begin, generated = time.time(), False
+    if not minari_dataset_exists(GENERATED[name].minari_id):
+        GENERATED[name].generate(transitions=transitions, seed=0, progress=False)
+        generated = True
+    return prepare_dataset(config, seed=0), generated, time.time() - begin
+
+
+@contextlib.contextmanager
+def timed_env(envs, seconds: dict):
+    """The vector env's ``step`` and ``reset`` timed into ``seconds`` (and the steps counted)."""
+
+    def timed(name, method):
+        def call(*args, **kwargs):
+            begin = time.time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                seconds[f"env_{name}_s"] += time.time() - begin
+                seconds[f"env_{name}s"] += 1
+
+        return call
+
+    seconds.update(env_step_s=0.0, env_steps=0, env_reset_s=0.0, env_resets=0)
+    envs.step, envs.reset = timed("step", envs.step), timed("reset", envs.reset)
+    try:
+        yield seconds
+    finally:
+        del envs.step, envs.reset  # the class's methods again
+
+
+def warm_up_acting(agents, seeds, num_runs: int, episodes: int, observation_dim: int) -> float:
+    """Compiles ``Evaluator.evaluate``'s jitted calls for these shapes (a call of each with the
+    arguments' shapes and types as evaluate passes them); returns the seconds."""
+    from jaxdiffrl.train import evaluation
+
+    begin = time.time()
+    keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds])
+    _, sub = evaluation._split(keys)
+    observations = np.zeros((num_runs, episodes, observation_dim), np.float32)
+    jax.block_until_ready(evaluation._act(agents, observations, sub))
+    return time.time() - begin
+
+
+def time_evaluation(agent_cls, config, dataset, num_runs: int) -> dict:
+    """Seconds of one ``Evaluator.evaluate`` of ``num_runs`` freshly created agents (after a warm-up
+    call that compiles), split into env stepping (host) and the rest (the jitted action and key
+    calls, their transfers and the bookkeeping). ``t_eval_projected_s`` scales it to episodes of the
+    env's full length: untrained locomotion agents fall within steps, trained ones walk to the
+    limit (PointMaze never terminates: the two agree)."""
+    from jaxdiffrl.train import evaluation
+
+    runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
+    seeds = [r.seed for r in runs]
+    agents = jax.block_until_ready(create_agents(agent_cls, config, dataset, runs))
+    evaluator = evaluation.Evaluator(dataset.make_env, num_runs, config.eval_episodes)
+    try:
+        compile_s = warm_up_acting(agents, seeds, num_runs, config.eval_episodes, dataset.observation_dim)
+        cached = evaluation._act._cache_size()
+        with timed_env(evaluator.envs, {}) as env:
+            begin = time.time()
+            returns = evaluator.evaluate(agents, seeds, 0)
+            seconds = time.time() - begin
+        limit = evaluator.envs.envs[0].spec.max_episode_steps if evaluator.envs.envs[0].spec else None
+    finally:
+        evaluator.close()
+    vector_steps = env["env_steps"]
+    env_s = env["env_step_s"] + env["env_reset_s"]
+    scale = limit / vector_steps if limit and vector_steps else 1.0
+    return {
+        "t_eval_s": round(seconds, 3),
+        "env_s": round(env_s, 3),
+        "policy_s": round(seconds - env_s, 3),
+        "vector_steps": vector_steps,
+        "max_episode_steps": limit,
+        "t_eval_projected_s": round(seconds * scale, 3),
+        "act_warm_up_s": round(compile_s, 2),
+        "act_compiled_in_timed_eval": evaluation._act._cache_size() - cached,
+        "mean_return_untrained": round(float(np.mean(returns)), 2),
+    }
+
+
+def rows_of(data: dict) -> int:
+    """The rows of a phase's data (its arrays' leading length; 0-d arrays are constants)."""
+    return max((x.shape[0] for x in jax.tree.leaves(data) if x.ndim), default=0)
+
+
+def first_rows(data: dict, rows: int) -> dict:
+    """The phase data cut to its first ``rows`` rows (0-d constants kept)."""
+    return jax.tree.map(lambda x: x[:rows] if x.ndim else x, data)
+
+
+def time_phases_in_order(
+    agent_cls, config, dataset, phases, datas, num_runs: int, start_rows: int | None = None
+) -> list[dict]:
+    """``time_phase``'s row of every phase, the phases taken in order on one set of agents, as a job
+    trains them: each phase's start (compiled ahead, then timed) runs once, on the agents the
+    earlier phases' timed chunks left (``time_phase`` would redo every earlier start per phase).
+
+    ``start_rows``: a start over more rows is timed on the data's first ``start_rows`` rows and
+    scaled linearly to all of them (``start_s``; what was timed in ``start_s_timed``) — SfBC's
+    first start draws its behaviour samples for every row, minutes at 100k rows here. From then
+    on the phases train on the cut data (an update's cost does not depend on the rows it samples
+    from), so the agents' per-row arrays match it."""
+    variant = base_variant()
+    runs = make_runs(list(range(num_runs)), config.agent.hparams, {})
+    agents = create_agents(agent_cls, config, dataset, runs)
+    keys = jax.numpy.asarray(run_keys([r.seed for r in runs])[1])
+    rows, cut = [], None
+    for phase, data in zip(phases, datas, strict=True):
+        full_rows = rows_of(data)
+        if phase.start is not None and start_rows is not None and full_rows > start_rows:
+            cut = start_rows
+        data = data if cut is None else first_rows(data, cut)
+        start_s, timed = None, None
+        if phase.start is not None:
+            start = make_start(phase.start).lower(agents, data).compile()
+            begin = time.time()
+            agents = jax.block_until_ready(start(agents, data))
+            timed = time.time() - begin
+            start_s = round(timed * full_rows / rows_of(data), 3)
+        batch_size = phase.batch_size or config.batch_size
+        begin = time.time()
+        chunk, note = compile_lowered(
+            make_chunk(phase.update, batch_size, FLAGS.steps).lower(agents, keys, data), variant
+        )
+        prepared = {
+            "chunk": chunk, "agents": agents, "keys": keys, "data": data, "batch_size": batch_size,
+            "compile_s": time.time() - begin, "start_s": start_s, "note": note, "program": None,
+        }  # fmt: skip
+        timed_call(prepared)  # warm-up
+        seconds, begin = [], time.time()
+        while len(seconds) < FLAGS.repeats or time.time() - begin < FLAGS.min_time_s:
+            seconds.append(timed_call(prepared))
+        row = phase_row(prepared, phase, num_runs, dataset, seconds, variant, None)
+        if timed is not None and rows_of(data) < full_rows:
+            row.update(start_s_timed=round(timed, 3), start_rows_timed=rows_of(data), start_rows=full_rows)
+        rows.append(row)
+        agents, keys = prepared["agents"], prepared["keys"]
+        gc.collect()
+    return rows
+
+
+def eval_share_row(algo: str, config_name: str, dataset_name: str, transitions, settings: dict) -> dict:
+    """One config on one dataset: its schedule, one timed evaluation, every phase's updates/s and
+    start, and the projected share of the job's wall time spent evaluating."""
+    agent_cls = agent_class(algo)
+    config = with_overrides(load_config(os.path.join(CONFIGS_DIR, algo, f"{config_name}.py")))
+    if settings["eval_episodes"] is not None:
+        config.eval_episodes = settings["eval_episodes"]
+    dataset, generated, dataset_s = eval_share_dataset(config, dataset_name, transitions)
+    phases = agent_cls.phases(config)
+    datas = phase_data(phases, dataset)
+    num_runs = settings["runs"]
+    evaluations = eval_schedule(phases, config)
+    row = {
+        "algo": algo, "config": f"configs/{algo}/{config_name}.py", "dataset": dataset_name,
+        "dataset_size": dataset.size, "dataset_generated_now": generated, "dataset_s": round(dataset_s, 1),
+        "runs": num_runs, "eval_episodes": config.eval_episodes, "eval_interval": config.eval_interval,
+        "max_steps": config.max_steps, "evals": len(evaluations), "eval_steps": evaluations,
+    }  # fmt: skip
+    row.update(time_evaluation(agent_cls, config, dataset, num_runs))
+    row["phases"] = []
+    train_s = 0.0
+    timings = time_phases_in_order(
+        agent_cls, config, dataset, phases, datas, num_runs, settings["start_rows"]
+    )
+    for phase, timed in zip(phases, timings, strict=True):
+        start_s = timed.get("start_s") or 0.0
+        phase_s = phase.steps / timed["updates_per_s"] + start_s
+        train_s += phase_s
+        row["phases"].append(
+            {"phase": phase.name, "steps": phase.steps, "evaluates": phase.evaluate,
+             "batch_size": timed["batch_size"], "updates_per_s": timed["updates_per_s"],
+             "start_s": timed.get("start_s"), "start_s_timed": timed.get("start_s_timed"),
+             "start_rows_timed": timed.get("start_rows_timed"), "compile_s": timed["compile_s"],
+             "timed_updates": FLAGS.steps * timed["timed_chunks"], "projected_s": round(phase_s, 1)}
+        )  # fmt: skip
+    eval_s = len(evaluations) * row["t_eval_projected_s"]
+    share = eval_s / (eval_s + train_s)
+    row.update(
+        train_s_projected=round(train_s, 1),
+        eval_s_projected=round(eval_s, 1),
+        share=round(share, 4),
+        over_threshold=share > EVAL_SHARE_THRESHOLD,
+    )
+    return row
+
+
+def profile_evaluation(algo: str, dataset_name: str, settings: dict) -> dict:
+    """Two evaluations of the maze config's fresh agents, the jitted calls' caches cleared first:
+    the compilations in each (JAX's trace and backend-compile events, and ``_act``'s cache entries)
+    and each one's seconds split into env steps and resets (host), the jitted action call (blocked
+    on: it includes the device-to-host copy evaluate makes), the jitted key split, and the rest."""
+    from jaxdiffrl.train import evaluation
+
+    agent_cls = agent_class(algo)
+    config = with_overrides(load_config(os.path.join(CONFIGS_DIR, algo, "maze.py")))
+    if settings["eval_episodes"] is not None:
+        config.eval_episodes = settings["eval_episodes"]
+    dataset, _, _ = eval_share_dataset(config, dataset_name, settings["maze_transitions"])
+    runs = make_runs(list(range(settings["runs"])), config.agent.hparams, {})
+    seeds = [r.seed for r in runs]
+    agents = jax.block_until_ready(create_agents(agent_cls, config, dataset, runs))
+    evaluator = evaluation.Evaluator(dataset.make_env, len(runs), config.eval_episodes)
+    events = []
+
+    def listen(name, _duration, **_):
+        if name in ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/backend_compile_duration"):
+            events.append(name)
+
+    act, split = evaluation._act, evaluation._split
+    seconds = {}
+
+    def timed(key, function):
+        def call(*args):
+            begin = time.time()
+            try:
+                return jax.block_until_ready(function(*args))
+            finally:
+                seconds[key] += time.time() - begin
+
+        return call
+
+    act.clear_cache()
+    evaluation._split_all.clear_cache()  # _split: its host wrapper
+    evaluations = []
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    evaluation._act, evaluation._split = timed("act_s", act), timed("split_s", split)
+    try:
+        for step in (0, config.eval_interval):
+            events.clear()
+            seconds.update(act_s=0.0, split_s=0.0)
+            with timed_env(evaluator.envs, seconds):
+                cached = act._cache_size()
+                begin = time.time()
+                evaluator.evaluate(agents, seeds, step)
+                total = time.time() - begin
+            steps = seconds["env_steps"]
+            parts = {k: seconds[k] for k in ("env_step_s", "env_reset_s", "act_s", "split_s")}
+            evaluations.append(
+                {
+                    "step": step,
+                    "total_s": round(total, 3),
+                    **{k: round(v, 3) for k, v in parts.items()},
+                    "other_s": round(total - sum(parts.values()), 3),
+                    "vector_steps": steps,
+                    "ms_per_step": {
+                        k.removesuffix("_s"): round(1e3 * v / steps, 3)
+                        for k, v in parts.items()
+                        if k != "env_reset_s"
+                    },
+                    "traces": events.count("/jax/core/compile/jaxpr_trace_duration"),
+                    "backend_compiles": events.count("/jax/core/compile/backend_compile_duration"),
+                    "act_cache_entries_added": act._cache_size() - cached,
+                }
+            )
+    finally:
+        evaluation._act, evaluation._split = act, split
+        jax.monitoring.unregister_event_duration_listener(listen)
+        evaluator.close()
+    return {
+        "algo": algo, "dataset": dataset_name, "runs": len(runs), "eval_episodes": config.eval_episodes,
+        "envs": len(runs) * config.eval_episodes, "evaluations": evaluations,
+    }  # fmt: skip
+
+
+def run_eval_share() -> None:
+    """``--suite=eval_share``: every row of ``EVAL_SHARE`` (``EVAL_SHARE_TINY`` with ``--tiny``;
+    ``--agents``, ``--runs``, ``--steps``, ``--repeats``, ``--min_time_s`` and ``--budget_s``
+    override it; rows past the budget are listed as skipped), then the profile; the JSON and the
+    markdown table are rewritten after every row."""
+    defaults = EVAL_SHARE_TINY if FLAGS.tiny else EVAL_SHARE
+    settings = dict(defaults)
+    for key in ("steps", "repeats", "min_time_s", "budget_s"):
+        if FLAGS[key].present:
+            settings[key] = FLAGS[key].value
+    if FLAGS["agents"].present:
+        settings["algos"] = tuple(FLAGS.agents)
+    if FLAGS["runs"].present:
+        settings["runs"] = int(FLAGS.runs[0])
+    FLAGS.steps, FLAGS.repeats, FLAGS.min_time_s = (
+        settings["steps"],
+        settings["repeats"],
+        settings["min_time_s"],
+    )
+    folder = FLAGS.minari_dir or (tempfile.mkdtemp(prefix="eval-share-") if FLAGS.tiny else None)
+    folder = folder or os.path.join("datasets", "eval-share")
+    out = FLAGS.out or (
+        os.path.join(tempfile.mkdtemp(prefix="eval-share-out-"), "eval-share.json")
+        if FLAGS.tiny
+        else os.path.join("docs", "benchmarks", "eval-share.json")
+    )
+    begin = time.time()
+    deadline = begin + settings["budget_s"]
+    report = {
+        "machine": machine(),
+        "suite": {**settings, "threshold": EVAL_SHARE_THRESHOLD, "minari_dir": folder},
+        "results": [],
+        "skipped": [],
+    }
+    todo = [
+        (a, "maze", m, settings["maze_transitions"]) for a in settings["algos"] for m in settings["mazes"]
+    ]
+    todo += list(settings["locomotion"])
+    with minari_folder(folder):
+        for algo, config_name, dataset_name, transitions in todo:
+            if time.time() > deadline:
+                report["skipped"].append(
+                    {
+                        "algo": algo,
+                        "config": config_name,
+                        "dataset": dataset_name,
+                        "reason": "out of --budget_s",
+                    }
+                )
+                continue
+            row_begin = time.time()
+            row = eval_share_row(algo, config_name, dataset_name, transitions, settings)
+            row["wall_s"] = round(time.time() - row_begin, 1)
+            gc.collect()
+            print(json.dumps({k: v for k, v in row.items() if k not in ("phases", "eval_steps")}), flush=True)
+            report["results"].append(row)
+            report["elapsed_s"] = round(time.time() - begin, 1)
+            write_eval_share(out, report)
+        if settings["profile"]:
+            report["profile"] = profile_evaluation(*settings["profile"], settings)
+            print(json.dumps(report["profile"]), flush=True)
+    report["elapsed_s"] = round(time.time() - begin, 1)
+    write_eval_share(out, report)
+    print(f"Wrote {out} and {os.path.splitext(out)[0]}.md")
+
+
+def write_eval_share(out: str, report: dict) -> None:
+    """The JSON, and beside it the markdown table (same name, ``.md``)."""
+    write_report(out, report)
+    m = report["machine"]
+    lines = [
+        "# Share of wall time spent in evaluation",
+        "",
+        "Written by `python launch/benchmark.py --suite=eval_share` "
+        f"(JSON: `{os.path.basename(out)}`). Machine: {m['platform']} ({m['device_kind']}), "
+        f"{m['cpu_count']} CPU cores ({m['processor']}), JAX {m['jax']}, Python {m['python']}, "
+        f"{m['date']}; suite time {report.get('elapsed_s', 0):.0f} s.",
+        "",
+        f"Each row: the config at {report['suite']['runs']} vmapped runs. t_eval is one "
+        "`Evaluator.evaluate` of freshly created agents (runs × episodes envs in one vector env, one "
+        "jitted action call per step) after a warm-up call that compiles; env is its gymnasium "
+        "stepping, policy the rest (jitted action and key calls, transfers, bookkeeping). Where "
+        "untrained agents end episodes early (locomotion falls), t_eval is scaled to full-length "
+        "episodes (PointMaze never terminates). Projected train s = Σ phase steps / updates/s "
+        "(each phase's `make_chunk` after a compile call, the phases in order) + the phases' starts "
+        f"(a start over more than {report['suite']['start_rows']} rows timed on that many, scaled "
+        "linearly); projected eval s = "
+        "evals × t_eval, evals counted from the config's own schedule (eval_interval, phases that do "
+        "not evaluate, the final evaluation). Share = eval / (eval + train); checkpointing and "
+        "logging are left out. Rows over "
+        f"{100 * EVAL_SHARE_THRESHOLD:.0f} % are marked ⚠.",
+        "",
+        "| algo | dataset | evals | t_eval s (env / policy) | projected train s | projected eval s | share |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in report["results"]:
+        scaled = (
+            f" → {r['t_eval_projected_s']:.1f} full-length"
+            if r["t_eval_projected_s"] != r["t_eval_s"]
+            else ""
+        )
+        flag = " ⚠" if r["over_threshold"] else ""
+        lines.append(
+            f"| {r['algo']} | {r['dataset']} ({r['config'].split('/')[-1]}) | {r['evals']} | "
+            f"{r['t_eval_s']:.2f} ({r['env_s']:.2f} / {r['policy_s']:.2f}){scaled} | "
+            f"{r['train_s_projected']:.0f} | {r['eval_s_projected']:.0f} | {100 * r['share']:.1f} %{flag} |"
+        )
+    for s in report["skipped"]:
+        lines.append(f"| {s['algo']} | {s['dataset']} ({s['config']}.py) | skipped: {s['reason']} | | | | |")
+    profile = report.get("profile")
+    if profile:
+        lines += [
+            "",
+            f"## Profile: {profile['algo']} on {profile['dataset']}, {profile['runs']} runs × "
+            f"{profile['eval_episodes']} episodes ({profile['envs']} envs)",
+            "",
+            "Two evaluations after clearing the jitted action and key-split functions' caches; traces "
+            "and backend compiles are JAX's compile events during each evaluation.",
+            "",
+            "| evaluation | total s | env step s | env reset s | act s | key split s | other s | "
+            "ms/step env / act / split | traces | compiles | `_act` entries added |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for i, e in enumerate(profile["evaluations"], 1):
+            ms = e["ms_per_step"]
+            lines.append(
+                f"| {i} (step {e['step']}) | {e['total_s']:.2f} | {e['env_step_s']:.2f} | "
+                f"{e['env_reset_s']:.3f} | {e['act_s']:.2f} | {e['split_s']:.3f} | {e['other_s']:.3f} | "
+                f"{ms['env_step']:.2f} / {ms['act']:.2f} / {ms['split']:.3f} | {e['traces']} | "
+                f"{e['backend_compiles']} | {e['act_cache_entries_added']} |"
+            )
+    with open(os.path.splitext(out)[0] + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main(_):
     if FLAGS.suite:
         if FLAGS.ab:
             raise app.UsageError("--suite does not take --ab.")
-        return run_suite()
+        return run_eval_share() if FLAGS.suite == "eval_share" else run_suite()
     if FLAGS.tiny:
-        raise app.UsageError("--tiny goes with --suite=gpu.")
+        raise app.UsageError("--tiny goes with --suite=gpu or --suite=eval_share.")
     dataset = synthetic_dataset(FLAGS.dataset_size)
     rows = []
     for name in FLAGS.agents:
