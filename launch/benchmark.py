@@ -709,9 +709,8 @@ def warm_up_acting(agents, seeds, num_runs: int, episodes: int, observation_dim:
 
     begin = time.time()
     keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds])
-    _, sub = evaluation._split(keys)
     observations = np.zeros((num_runs, episodes, observation_dim), np.float32)
-    jax.block_until_ready(evaluation._act(agents, observations, sub))
+    jax.block_until_ready(evaluation._act(agents, observations, keys))
     return time.time() - begin
 
 
@@ -863,8 +862,8 @@ def eval_share_row(algo: str, config_name: str, dataset_name: str, transitions, 
 def profile_evaluation(algo: str, dataset_name: str, settings: dict) -> dict:
     """Two evaluations of the maze config's fresh agents, the jitted calls' caches cleared first:
     the compilations in each (JAX's trace and backend-compile events, and ``_act``'s cache entries)
-    and each one's seconds split into env steps and resets (host), the jitted action call (blocked
-    on: it includes the device-to-host copy evaluate makes), the jitted key split, and the rest."""
+    and each one's seconds split into env steps and resets (host), the jitted action call with its
+    key split (blocked on: it includes the device-to-host copy evaluate makes), and the rest."""
     from jaxdiffrl.train import evaluation
 
     agent_cls = agent_class(algo)
@@ -882,7 +881,7 @@ def profile_evaluation(algo: str, dataset_name: str, settings: dict) -> dict:
         if name in ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/backend_compile_duration"):
             events.append(name)
 
-    act, split = evaluation._act, evaluation._split
+    act = evaluation._act
     seconds = {}
 
     def timed(key, function):
@@ -896,21 +895,20 @@ def profile_evaluation(algo: str, dataset_name: str, settings: dict) -> dict:
         return call
 
     act.clear_cache()
-    evaluation._split_all.clear_cache()  # _split: its host wrapper
     evaluations = []
     jax.monitoring.register_event_duration_secs_listener(listen)
-    evaluation._act, evaluation._split = timed("act_s", act), timed("split_s", split)
+    evaluation._act = timed("act_s", act)
     try:
         for step in (0, config.eval_interval):
             events.clear()
-            seconds.update(act_s=0.0, split_s=0.0)
+            seconds.update(act_s=0.0)
             with timed_env(evaluator.envs, seconds):
                 cached = act._cache_size()
                 begin = time.time()
                 evaluator.evaluate(agents, seeds, step)
                 total = time.time() - begin
             steps = seconds["env_steps"]
-            parts = {k: seconds[k] for k in ("env_step_s", "env_reset_s", "act_s", "split_s")}
+            parts = {k: seconds[k] for k in ("env_step_s", "env_reset_s", "act_s")}
             evaluations.append(
                 {
                     "step": step,
@@ -929,7 +927,7 @@ def profile_evaluation(algo: str, dataset_name: str, settings: dict) -> dict:
                 }
             )
     finally:
-        evaluation._act, evaluation._split = act, split
+        evaluation._act = act
         jax.monitoring.unregister_event_duration_listener(listen)
         evaluator.close()
     return {
@@ -1054,19 +1052,19 @@ def write_eval_share(out: str, report: dict) -> None:
             f"## Profile: {profile['algo']} on {profile['dataset']}, {profile['runs']} runs × "
             f"{profile['eval_episodes']} episodes ({profile['envs']} envs)",
             "",
-            "Two evaluations after clearing the jitted action and key-split functions' caches; traces "
-            "and backend compiles are JAX's compile events during each evaluation.",
+            "Two evaluations after clearing the jitted action call's cache (it splits the keys too); "
+            "traces and backend compiles are JAX's compile events during each evaluation.",
             "",
-            "| evaluation | total s | env step s | env reset s | act s | key split s | other s | "
-            "ms/step env / act / split | traces | compiles | `_act` entries added |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| evaluation | total s | env step s | env reset s | act s | other s | "
+            "ms/step env / act | traces | compiles | `_act` entries added |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for i, e in enumerate(profile["evaluations"], 1):
             ms = e["ms_per_step"]
             lines.append(
                 f"| {i} (step {e['step']}) | {e['total_s']:.2f} | {e['env_step_s']:.2f} | "
-                f"{e['env_reset_s']:.3f} | {e['act_s']:.2f} | {e['split_s']:.3f} | {e['other_s']:.3f} | "
-                f"{ms['env_step']:.2f} / {ms['act']:.2f} / {ms['split']:.3f} | {e['traces']} | "
+                f"{e['env_reset_s']:.3f} | {e['act_s']:.2f} | {e['other_s']:.3f} | "
+                f"{ms['env_step']:.2f} / {ms['act']:.2f} | {e['traces']} | "
                 f"{e['backend_compiles']} | {e['act_cache_entries_added']} |"
             )
     with open(os.path.splitext(out)[0] + ".md", "w") as f:

@@ -46,15 +46,16 @@ class Evaluator:
         keys = np.stack(
             [np.asarray(jax.random.PRNGKey(eval_seed(s, step, SeedPurpose.EVAL_ACTIONS))) for s in seeds]
         )
+        keys = np.split(keys, bounds)  # per group; host arrays every step, so one compiled program
         returns = np.zeros(R * E)
         active = np.ones(R * E, bool)
         while active.any():
-            keys, action_keys = _split(keys)
-            obs = np.asarray(observations, np.float32).reshape(R, E, -1)
-            acted = [
-                np.asarray(_act(g, o, k))
-                for g, o, k in zip(groups, np.split(obs, bounds), np.split(action_keys, bounds), strict=True)
-            ]
+            obs = np.split(np.asarray(observations, np.float32).reshape(R, E, -1), bounds)
+            acted = []
+            for index, group in enumerate(groups):
+                next_keys, group_actions = _act(group, obs[index], keys[index])
+                keys[index] = np.asarray(next_keys)  # 8 bytes a run: the same argument kind each step
+                acted.append(np.asarray(group_actions))  # the env needs them on the host
             actions = np.concatenate(acted).reshape(R * E, -1)
             observations, rewards, terminated, truncated, _ = self.envs.step(actions)
             returns += np.where(active, rewards, 0.0)
@@ -65,10 +66,11 @@ class Evaluator:
         self.envs.close()
 
 
-_act = jax.jit(jax.vmap(lambda agent, obs, key: agent.sample_actions(obs, key)))
-_split_all = jax.jit(jax.vmap(lambda k: tuple(jax.random.split(k))))
+def _act_one(agent, observations, key):
+    """(the run's next key, its actions for ``observations`` (E, d)): the key splits into the
+    next step's and this step's action key, in one jitted call with the actions."""
+    key, action_key = jax.random.split(key)
+    return key, agent.sample_actions(observations, action_key)
 
 
-def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    new, sub = _split_all(keys)
-    return np.asarray(new), np.asarray(sub)
+_act = jax.jit(jax.vmap(_act_one))
