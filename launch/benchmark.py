@@ -49,6 +49,7 @@ import numpy as np
 from absl import app, flags
 
 import jaxdiffrl.app  # noqa: F401  (registers the agents)
+from jaxdiffrl import jax_compat
 from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.data.dataset import OfflineDataset
 from jaxdiffrl.networks import activations, mlp
@@ -84,7 +85,7 @@ PROJECTED_STEPS, PROJECTED_SEEDS = 1_000_000, 8
 MISH = {"fast": activations.mish, "jax": jax.nn.mish}
 # Leaves XLA's YNNPACK fusions out of a CPU program (this jaxlib fuses dots into them by default).
 FAST_DOT_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
-AB_TOGGLES = ("mish", "fast_dot")
+AB_TOGGLES = ("mish", "fast_dot", "threefry")
 
 flags.DEFINE_list("agents", list(AGENTS), f"Agents to time, from: {', '.join(SUITE_AGENTS)}.")
 flags.DEFINE_list("runs", ["1", "4", "16"], "Numbers of vmapped runs.")
@@ -113,6 +114,13 @@ flags.DEFINE_bool(
     False,
     "On a CPU, compile the timed programs without XLA's YNNPACK fusions "
     "(compiler option xla_cpu_experimental_ynn_fusion_type=''; per program, not process-wide).",
+)
+flags.DEFINE_enum(
+    "threefry",
+    "unrolled",
+    ["unrolled", "rolled"],
+    "CPU lowering of jax.random's threefry hash: unrolled (as the launch scripts run it, "
+    "jaxdiffrl.jax_compat) or JAX's rolled CPU default. Same bits either way.",
 )
 flags.DEFINE_list("ab", [], f"Interleaved A/B in one process, toggling: {', '.join(AB_TOGGLES)}.")
 flags.DEFINE_enum(
@@ -171,7 +179,7 @@ def machine() -> dict:
 
 
 def base_variant() -> dict:
-    return {"mish": FLAGS.mish, "fast_dot": FLAGS.xla_cpu_fast_dot}
+    return {"mish": FLAGS.mish, "fast_dot": FLAGS.xla_cpu_fast_dot, "threefry": FLAGS.threefry}
 
 
 def variants() -> list[dict]:
@@ -180,7 +188,11 @@ def variants() -> list[dict]:
     if unknown:
         raise app.UsageError(f"--ab: unknown {sorted(unknown)}; choose from {', '.join(AB_TOGGLES)}.")
     base = base_variant()
-    flipped = {"mish": "jax" if base["mish"] == "fast" else "fast", "fast_dot": not base["fast_dot"]}
+    flipped = {
+        "mish": "jax" if base["mish"] == "fast" else "fast",
+        "fast_dot": not base["fast_dot"],
+        "threefry": "rolled" if base["threefry"] == "unrolled" else "unrolled",
+    }
     options = [(base[t], flipped[t]) if t in FLAGS.ab else (base[t],) for t in AB_TOGGLES]
     return [dict(zip(AB_TOGGLES, values, strict=True)) for values in itertools.product(*options)]
 
@@ -188,13 +200,16 @@ def variants() -> list[dict]:
 @contextlib.contextmanager
 def building(variant: dict):
     """The variant's mish behind ``activation_by_name("mish")`` while its networks are built and
-    traced (every mish of the project is looked up by that name, some at trace time)."""
+    traced (every mish of the project is looked up by that name, some at trace time), and its
+    threefry lowering while they are lowered."""
     saved = mlp._ACTIVATIONS["mish"]
     mlp._ACTIVATIONS["mish"] = MISH[variant["mish"]]
+    jax_compat.set_cpu_threefry(unrolled=variant.get("threefry", "unrolled") == "unrolled")
     try:
         yield
     finally:
         mlp._ACTIVATIONS["mish"] = saved
+        jax_compat.set_cpu_threefry(unrolled=FLAGS.threefry == "unrolled")
 
 
 def compile_lowered(lowered, variant: dict):
@@ -1072,6 +1087,7 @@ def write_eval_share(out: str, report: dict) -> None:
 
 
 def main(_):
+    jax_compat.set_cpu_threefry(unrolled=FLAGS.threefry == "unrolled")
     if FLAGS.suite:
         if FLAGS.ab:
             raise app.UsageError("--suite does not take --ab.")
