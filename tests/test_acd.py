@@ -121,7 +121,8 @@ def test_conditioning_on_advantage_selects_the_mode():
 
 
 def launch(script: str, tmp_path, *args: str) -> dict:
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "HF_HUB_OFFLINE": "1", "MINARI_DATASETS_PATH": str(tmp_path)}
+    # The session's Minari folder (conftest): bandit-idql is generated once per worker, not per test.
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "HF_HUB_OFFLINE": "1"}
     workdir = tmp_path / script
     command = [
         sys.executable,

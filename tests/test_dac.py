@@ -97,7 +97,8 @@ def test_launch_script_smoke_with_dual_ascent(tmp_path):
     (the step is clipped to ±1), far below it raises η by λ_η; the logged η is the mean over the last
     10 of the 20 updates, 1 ∓ λ_η·15.5."""
     workdir = tmp_path / "run"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "JAX_PLATFORMS": "cpu", "MINARI_DATASETS_PATH": str(tmp_path)}
+    # The session's Minari folder (conftest): the bandit is generated once per worker, not per test.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "JAX_PLATFORMS": "cpu"}
     command = [
         sys.executable,
         str(ROOT / "launch" / "train_dac.py"),

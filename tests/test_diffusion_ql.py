@@ -163,7 +163,8 @@ def test_model_selection_reports_final_offline_and_online(tmp_path):
 
 def test_launch_script_smoke(tmp_path):
     workdir = tmp_path / "run"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "JAX_PLATFORMS": "cpu", "MINARI_DATASETS_PATH": str(tmp_path)}
+    # The session's Minari folder (conftest): the bandit is generated once per worker, not per test.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "JAX_PLATFORMS": "cpu"}
     command = [
         sys.executable,
         str(ROOT / "launch" / "train_diffusion_ql.py"),

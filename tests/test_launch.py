@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = [
     "--config.max_steps=20",
@@ -168,12 +170,8 @@ SMALL_PHASES = [
 ]
 
 
-def test_train_qdq_sfbc_and_cped_on_the_maze(tiny_maze_dataset, tmp_path):
-    """The multi-phase agents run from their launch scripts with tiny phases, one seed each."""
-    qdq = launch(
-        "train_qdq.py",
-        *SMALL_PHASES,
-        f"--workdir={tmp_path / 'qdq'}",
+MULTI_PHASE = {  # tiny phases of each multi-phase agent
+    "qdq": [
         "--config.agent.denoiser_steps=10",
         "--config.agent.consistency_steps=10",
         "--config.agent.uncertainty_samples=4",
@@ -181,12 +179,8 @@ def test_train_qdq_sfbc_and_cped_on_the_maze(tiny_maze_dataset, tmp_path):
         "--config.agent.return_model.group_norm=4",
         "--config.agent.critic_hidden_dims=(16,16)",
         "--config.agent.actor_hidden_dims=(16,16)",
-    )
-    assert qdq.returncode == 0, qdq.stderr[-3000:]
-    sfbc = launch(
-        "train_sfbc.py",
-        *SMALL_PHASES,
-        f"--workdir={tmp_path / 'sfbc'}",
+    ],
+    "sfbc": [
         "--config.agent.behaviour_steps=10",
         "--config.agent.critic_steps=10",
         "--config.agent.behaviour_batch_size=16",
@@ -198,19 +192,22 @@ def test_train_qdq_sfbc_and_cped_on_the_maze(tiny_maze_dataset, tmp_path):
         "--config.agent.num_candidates=4",
         "--config.agent.top_k=1",
         "--config.agent.solver.steps=3",
-    )
-    assert sfbc.returncode == 0, sfbc.stderr[-3000:]
-    cped = launch(
-        "train_cped.py",
-        *SMALL_PHASES,
-        f"--workdir={tmp_path / 'cped'}",
+    ],
+    "cped": [
         "--config.agent.flow_gan_steps=10",
         "--config.agent.flow_gan.hidden_dims=(16,16)",
         "--config.agent.critic_hidden_dims=(16,16)",
         "--config.agent.actor_hidden_dims=(16,16)",
-    )
-    assert cped.returncode == 0, cped.stderr[-3000:]
-    for name in ("qdq", "sfbc", "cped"):
-        results = json.loads((tmp_path / name / "results.json").read_text())
-        assert results["algo"] == name and results["steps"] == 30
-        assert [h["step"] for h in results["eval_history"]][-1] == 30
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MULTI_PHASE))
+def test_train_qdq_sfbc_and_cped_on_the_maze(name, tiny_maze_dataset, tmp_path):
+    """The multi-phase agents run from their launch scripts with tiny phases, one seed each (one
+    test per agent, so that xdist can run them side by side)."""
+    out = launch(f"train_{name}.py", *SMALL_PHASES, f"--workdir={tmp_path / name}", *MULTI_PHASE[name])
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.loads((tmp_path / name / "results.json").read_text())
+    assert results["algo"] == name and results["steps"] == 30
+    assert [h["step"] for h in results["eval_history"]][-1] == 30

@@ -97,7 +97,8 @@ def test_launch_idql_offline_then_online(tmp_path):
                f"--config={os.path.join(REPO, 'configs', 'idql', 'toy.py')}:bandit-idql",
                f"--workdir={workdir}", "--seeds=2", "--progress=false",
                *(f"--config.{key}={value}" for key, value in overrides.items())]  # fmt: skip
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "HF_HUB_OFFLINE": "1", "MINARI_DATASETS_PATH": str(tmp_path)}
+    # The session's Minari folder (conftest): bandit-idql is generated once per worker, not per test.
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "HF_HUB_OFFLINE": "1"}
     process = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
 

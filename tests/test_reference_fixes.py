@@ -62,9 +62,11 @@ def tiny_idql(max_steps: int = 10):
 def test_idql_acts_with_a_slow_ema_of_the_behaviour_model():
     config = tiny_idql()
     assert config.agent.act_with == "target" and config.agent.actor_tau == 0.001
-    agent = IDQLAgent.create(jax.random.PRNGKey(0), jnp.zeros((1, 1)), jnp.zeros((1, 1)), config, HPARAMS)
+    # create and update_actor jitted (op by op they take seconds); the EMA is checked outside
+    create = jax.jit(lambda key: IDQLAgent.create(key, jnp.zeros((1, 1)), jnp.zeros((1, 1)), config, HPARAMS))
+    agent = create(jax.random.PRNGKey(0))
     batch = {"observations": jnp.zeros((8, 1)), "actions": jnp.full((8, 1), 0.5)}
-    updated, _ = agent.update_actor(batch)
+    updated, _ = jax.jit(IDQLAgent.update_actor)(agent, batch)
     expected = jax.tree.map(
         lambda new, old: 0.001 * new + 0.999 * old, updated.actor.params, agent.target_actor_params
     )

@@ -170,34 +170,26 @@ def small_car(tmp_path, monkeypatch):
     return config, prepare_dataset(config)
 
 
-def test_vmapped_seeds_equal_single_seed_runs(tmp_path, small_car):
+def test_vmapped_seeds_equal_single_seed_runs_and_resume_matches_uninterrupted_run(tmp_path, small_car):
+    """The engine's two equalities on one uninterrupted two-seed run (trained once: every ``train``
+    call traces its programs afresh, which is most of its cost here).
+
+    Seeds 0 and 1 trained together equal each trained alone. Stopped at the end of the behaviour
+    phase (20), inside iteration 1 (30) and inside iteration 2 (50), resumed each time: the final
+    state equals the uninterrupted run's, per-row arrays included."""
     assert AGENTS["sfbc"] is SfBCAgent
     config, dataset = small_car
-    together = train(
-        SfBCAgent,
-        config,
-        dataset,
-        make_runs([0, 1], config.agent.hparams, {}),
-        str(tmp_path / "all"),
-        progress=False,
-    )
+    runs = make_runs([0, 1], config.agent.hparams, {})
+    full = train(SfBCAgent, config, dataset, runs, str(tmp_path / "full"), progress=False)
     for seed in range(2):
-        runs = make_runs([seed], config.agent.hparams, {})
-        alone = train(SfBCAgent, config, dataset, runs, str(tmp_path / f"s{seed}"), progress=False)
-        a, b = together["runs"][seed], alone["runs"][0]
+        alone_runs = make_runs([seed], config.agent.hparams, {})
+        alone = train(SfBCAgent, config, dataset, alone_runs, str(tmp_path / f"s{seed}"), progress=False)
+        a, b = full["runs"][seed], alone["runs"][0]
         np.testing.assert_allclose(a["normalized_score"], b["normalized_score"], rtol=1e-5, atol=1e-5)
         assert {"critic/loss", "critic/target_std"} <= a["final_metrics"].keys()
         for key in a["final_metrics"]:
             np.testing.assert_allclose(a["final_metrics"][key], b["final_metrics"][key], rtol=1e-4, atol=1e-5)
 
-
-def test_resume_inside_a_planning_iteration_matches_uninterrupted_run(tmp_path, small_car):
-    """Stopped at the end of the behaviour phase (20), inside iteration 1 (30) and inside iteration
-    2 (50), resumed each time: the final state equals the uninterrupted run's, per-row arrays
-    included."""
-    config, dataset = small_car
-    runs = make_runs([0, 1], config.agent.hparams, {})
-    full = train(SfBCAgent, config, dataset, runs, str(tmp_path / "full"), progress=False)
     cut = str(tmp_path / "cut")
     for stop in (20, 30, 50):
         assert (
@@ -263,15 +255,17 @@ def test_behaviour_model_recovers_the_four_modes():
 @pytest.mark.slow
 def test_sfbc_reaches_an_end_of_the_bidirectional_car(tmp_path, monkeypatch):
     """3 seeds in one vmapped run on a 6 000-transition ``bidirectional-car`` (the toy config with
-    2 000 behaviour and 2 × 500 Q steps at batch 512, M = 4): every seed reaches an endpoint in
-    ≥ 90 % of 30 evaluation episodes (the return is 1 on arrival, 0 otherwise)."""
+    1 000 behaviour and 2 × 500 Q steps at batch 512, M = 4): every seed reaches an endpoint in
+    ≥ 90 % of 30 evaluation episodes (the return is 1 on arrival, 0 otherwise). Seeds 0–2 arrive
+    in all 30 at 1 000 behaviour steps as at 2 000 (docs/results/bidirectional-car.md's budget),
+    which costs 17 s more."""
     from jaxdiffrl.app.cli import load_config
 
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
     GENERATED["bidirectional-car"].generate(transitions=6_000, seed=0, progress=False)
     config = load_config("configs/sfbc/toy.py")
     agent = config.agent
-    agent.behaviour_steps, agent.behaviour_batch_size = 2_000, 512
+    agent.behaviour_steps, agent.behaviour_batch_size = 1_000, 512
     agent.critic_steps, agent.critic_batch_size, agent.planning_samples = 500, 512, 4
     config.update(
         max_steps=total_steps(agent), log_interval=250, eval_interval=3_000, checkpoint_interval=3_000
