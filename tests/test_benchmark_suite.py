@@ -71,8 +71,8 @@ def test_benchmark_ab_interleaves_the_mish_variants(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     fast, reference = json.loads(out_file.read_text())["results"]
-    assert fast["variant"] == {"mish": "fast", "fast_dot": False}
-    assert reference["variant"] == {"mish": "jax", "fast_dot": False}
+    assert fast["variant"] == {"mish": "fast", "fast_dot": False, "threefry": "unrolled"}
+    assert reference["variant"] == {"mish": "jax", "fast_dot": False, "threefry": "unrolled"}
     assert fast["program"] != reference["program"], "each variant traced with its own mish"
     assert len(fast["updates_per_s_each"]) == len(reference["speedup_each"]) == 2
     assert reference["speedup"] > 0 and "speedup" not in fast
