@@ -370,8 +370,7 @@ def train(
     local_seeds = [seeds[i] for i in local]
     eval_groups = None  # acting in groups of at most K local runs, as training does
     if groups is not None:
-        per_call = max(1, runs_per_program // dist.process_count())
-        eval_groups = [(a, min(a + per_call, len(local))) for a in range(0, len(local), per_call)]
+        eval_groups = program_groups(len(local), max(1, runs_per_program // dist.process_count()))
     last_info: dict[str, np.ndarray] = {}
     timed_signatures: set[tuple] = set()
     train_seconds, trained_steps = 0.0, 0
