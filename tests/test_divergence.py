@@ -137,6 +137,38 @@ def test_iql_with_a_huge_learning_rate_exits_with_one_line(tiny_maze_dataset, tm
     assert not os.path.exists(tmp_path / "iql" / "lock"), "the job's lock goes with it"
 
 
+def test_diverging_online_fine_tuning_exits_with_one_line_and_keeps_the_offline_results(
+    tiny_maze_dataset, tmp_path
+):
+    """IDQL trains offline, then fine-tunes online with an absurd actor learning rate: the job exits
+    with one line naming the metric and the steps; the offline results.json and checkpoints stand,
+    and nothing online (checkpoint or results entry) is written."""
+    workdir = tmp_path / "idql"
+    out = subprocess.run(
+        [
+            sys.executable, os.path.join(REPO, "launch", "train_idql.py"), f"--workdir={workdir}",
+            "--config.max_steps=100", "--config.log_interval=50", "--config.eval_interval=100",
+            "--config.checkpoint_interval=100", "--config.batch_size=32", "--config.eval_episodes=1",
+            "--config.agent.critic_fraction=0.5", "--config.agent.num_candidates=4",
+            "--config.agent.critic.hidden_dims=(16,16)", "--config.agent.diffusion.resnet_blocks=1",
+            "--config.agent.diffusion.resnet_width=16", "--config.online.enabled=True",
+            "--config.online.mode=implicit", "--config.online.steps=40", "--config.online.log_interval=20",
+            "--config.online.eval_interval=40", "--config.online.warmup_steps=0",
+            "--config.online.actor_lr=1e30", "--progress=false",
+        ],  # fmt: skip
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ},
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "error: online fine-tuning diverged at step" in out.stderr, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    results = strict_json(workdir / "results.json")
+    assert "online" not in results
+    assert all(run["status"] == "finished" for run in results["runs"])
+    assert all(np.isfinite(run["return"]) for run in results["runs"])
+    assert Checkpointer(str(workdir)).saved_steps() == [100]
+    assert not os.path.exists(workdir / "online"), "no online checkpoint of a diverged state"
+
+
 def test_continue_trains_the_finite_runs_of_a_sweep_on(tmp_path):
     """on_divergence=continue: of a 3-run sweep, the point that diverges at step 20–30 is frozen at its
     step-20 state (finite, checkpointed as such) and marked; the other two train to the end, are

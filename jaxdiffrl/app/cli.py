@@ -83,7 +83,10 @@ def launch(agent_cls, config_flag, then: Callable[[Any, dict], None] | None = No
         with faults_in_one_line(job):
             results = run(agent_cls, config_flag.value, job)
             if then is not None and results:
-                then(job.get("config", config_flag.value), results)
+                try:
+                    then(job.get("config", config_flag.value), results)
+                except TrainingDiverged as error:  # online fine-tuning: the offline results stand
+                    sys.exit(f"error: {error}")
 
     app.run(main, flags_parser=_parse_flags)
 

@@ -15,6 +15,10 @@ Metrics continue the offline run's step axis (offline ``max_steps`` + env steps)
 metrics.jsonl / TensorBoard files, under ``online/<agent info>`` (``online/critic/loss``, …),
 ``online/rollout/...`` and ``online/eval/...`` (offline: ``critic/...``, ``eval/...``);
 ``results.json`` gains an ``online`` entry.
+
+A NaN or ±inf in any run's update metrics or actions stops the fine-tuning at that env step with
+:class:`TrainingDiverged` (before the env acts on it): no online checkpoint or results entry is
+written, and the offline job's checkpoints and results.json stay as they were.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from jaxdiffrl.data.dataset import validate
 from jaxdiffrl.data.registry import load_dataset
 from jaxdiffrl.envs.vector import make_vector_env
 from jaxdiffrl.train.checkpointing import Checkpointer
+from jaxdiffrl.train.engine import TrainingDiverged, nonfinite_metrics
 from jaxdiffrl.train.episodes import EpisodeReturns, evaluate_and_score, transition_from_step
 from jaxdiffrl.train.evaluation import Evaluator, SeedPurpose, eval_seed
 from jaxdiffrl.train.files import write_json
@@ -199,6 +204,17 @@ def finetune(
         agents, buffers, keys, actions, info = step_fn(
             agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32), step > warmup
         )
+        # A non-finite update or action stops the fine-tuning before the env acts on it or it is logged.
+        bad = nonfinite_metrics(info)
+        actions = np.asarray(actions)
+        if not bad and not np.all(np.isfinite(actions)):  # per run: nan where a run's action is not finite
+            bad = {"actions": np.where(np.isfinite(actions).reshape(num_runs, -1).all(axis=1), 0.0, np.nan)}
+        if bad:
+            bar.close()
+            envs.close()
+            evaluator.close()
+            logger.close()
+            raise TrainingDiverged(_diverged_message(bad, runs, offline_steps + step))
         info_count += bool(info)
         for name, values in info.items():
             info_sums[name] = info_sums.get(name, 0.0) + np.asarray(values)
@@ -229,6 +245,21 @@ def finetune(
     checkpointer.save(online.steps, {"agents": agents})
     checkpointer.close()
     return _write_results(workdir, online, runs, history)
+
+
+def _diverged_message(bad: dict[str, np.ndarray], runs: Sequence[Run], at: int) -> str:
+    """One line: which metric turned non-finite, in which runs, and what was (not) written."""
+    metric, values = next(iter(bad.items()))
+    values = np.asarray(values).reshape(len(runs), -1)  # (runs, …): one row per run
+    finite = np.isfinite(values).all(axis=1)
+    seeds = [str(run.seed) for run, ok in zip(runs, finite, strict=True) if not ok]
+    return (
+        f"online fine-tuning diverged at step {at}: {metric} = "
+        f"{values[~np.isfinite(values)][0]} in {len(seeds)} of {len(runs)} run(s) (seed {', '.join(seeds)}). "
+        "No online checkpoint or results were written; the offline checkpoints and results.json are "
+        "unchanged. Lower config.online.actor_lr (or the online learning rates), or shorten "
+        "config.online.steps, and run the fine-tuning again."
+    )
 
 
 def _write_results(
