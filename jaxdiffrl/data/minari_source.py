@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +138,15 @@ def _cached_columns(dataset_id: str, source) -> dict[str, np.ndarray] | None:
     merged = _episode_columns(source)
     if merged is not None and stamps:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, key=key, **merged)
-        tmp.replace(path)
+        # One temporary file per writer: two jobs that load the same dataset at once (a suite's
+        # parallel jobs, pytest workers) each write their own copy and the last rename wins; a
+        # shared name let one rename take the other's file away mid-write.
+        handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.npz", dir=path.parent)
+        os.close(handle)
+        tmp = Path(name)
+        try:
+            np.savez(tmp, key=key, **merged)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return merged
