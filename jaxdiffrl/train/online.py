@@ -193,54 +193,53 @@ def finetune(
     history: list[dict[str, Any]] = []
     bar = tqdm(total=online.steps, disable=not progress, unit="env step", dynamic_ncols=True)
 
-    for step in range(1, online.steps + 1):
-        actions = np.asarray(actions)
-        next_observations, rewards, terminated, truncated, infos = envs.step(actions)
-        converted = reward_scale * rewards + reward_offset
-        transition = transition_from_step(
-            observations, actions, converted, next_observations, terminated, truncated, infos
-        )
-        transition = {k: jnp.asarray(v, jnp.float32) for k, v in transition.items()}
-        agents, buffers, keys, actions, info = step_fn(
-            agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32), step > warmup
-        )
-        # A non-finite update or action stops the fine-tuning before the env acts on it or it is logged.
-        bad = nonfinite_metrics(info)
-        actions = np.asarray(actions)
-        if not bad and not np.all(np.isfinite(actions)):  # per run: nan where a run's action is not finite
-            bad = {"actions": np.where(np.isfinite(actions).reshape(num_runs, -1).all(axis=1), 0.0, np.nan)}
-        if bad:
-            bar.close()
-            envs.close()
-            evaluator.close()
-            logger.close()
-            raise TrainingDiverged(_diverged_message(bad, runs, offline_steps + step))
-        info_count += bool(info)
-        for name, values in info.items():
-            info_sums[name] = info_sums.get(name, 0.0) + np.asarray(values)
-        episodes.add(rewards, terminated | truncated)
-        observations = next_observations
-        bar.update(1)
+    try:  # the envs, evaluator and logger close however the loop ends (divergence included)
+        for step in range(1, online.steps + 1):
+            actions = np.asarray(actions)
+            next_observations, rewards, terminated, truncated, infos = envs.step(actions)
+            converted = reward_scale * rewards + reward_offset
+            transition = transition_from_step(
+                observations, actions, converted, next_observations, terminated, truncated, infos
+            )
+            transition = {k: jnp.asarray(v, jnp.float32) for k, v in transition.items()}
+            agents, buffers, keys, actions, info = step_fn(
+                agents, buffers, keys, transition, jnp.asarray(next_observations, jnp.float32), step > warmup
+            )
+            # A non-finite update or action stops the fine-tuning before the env acts on it or it is logged.
+            bad = nonfinite_metrics(info)
+            actions = np.asarray(actions)
+            if not bad and not np.all(np.isfinite(actions)):
+                finite_runs = np.isfinite(actions).reshape(num_runs, -1).all(axis=1)
+                bad = {"actions": np.where(finite_runs, 0.0, np.nan)}  # nan marks the runs that failed
+            if bad:
+                raise TrainingDiverged(_diverged_message(bad, runs, offline_steps + step))
+            info_count += bool(info)
+            for name, values in info.items():
+                info_sums[name] = info_sums.get(name, 0.0) + np.asarray(values)
+            episodes.add(rewards, terminated | truncated)
+            observations = next_observations
+            bar.update(1)
 
-        at = offline_steps + step
-        if step % online.log_interval == 0 or step == online.steps:
-            if info_count:
-                logger.log(at, {k: v / info_count for k, v in info_sums.items()}, ONLINE)
-            info_sums, info_count = {}, 0
-            if episodes.any_finished():
-                finished = episodes.pop()
-                episode_means = np.array([np.mean(f) if f else np.nan for f in finished])
-                rollout = {"return": episode_means, "episodes": np.array([len(f) for f in finished])}
-                logger.log(at, rollout, f"{ONLINE}/{ROLLOUT}")
-        if step % online.eval_interval == 0 or step == online.steps:
-            metrics, _ = evaluate_and_score(evaluator, agents, seeds, at, normalize)
-            logger.log(at, metrics, f"{ONLINE}/{EVAL}")
-            history.append({"env_steps": step, **{k: v.tolist() for k, v in metrics.items()}})
-            bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
-    bar.close()
-    envs.close()
-    evaluator.close()
-    logger.close()
+            at = offline_steps + step
+            if step % online.log_interval == 0 or step == online.steps:
+                if info_count:
+                    logger.log(at, {k: v / info_count for k, v in info_sums.items()}, ONLINE)
+                info_sums, info_count = {}, 0
+                if episodes.any_finished():
+                    finished = episodes.pop()
+                    episode_means = np.array([np.mean(f) if f else np.nan for f in finished])
+                    rollout = {"return": episode_means, "episodes": np.array([len(f) for f in finished])}
+                    logger.log(at, rollout, f"{ONLINE}/{ROLLOUT}")
+            if step % online.eval_interval == 0 or step == online.steps:
+                metrics, _ = evaluate_and_score(evaluator, agents, seeds, at, normalize)
+                logger.log(at, metrics, f"{ONLINE}/{EVAL}")
+                history.append({"env_steps": step, **{k: v.tolist() for k, v in metrics.items()}})
+                bar.set_postfix(score=f"{metrics['normalized_score'].mean():.1f}")
+    finally:
+        bar.close()
+        envs.close()
+        evaluator.close()
+        logger.close()
     checkpointer = Checkpointer(os.path.join(workdir, "online"), config.get("checkpoints_to_keep", 2))
     checkpointer.save(online.steps, {"agents": agents})
     checkpointer.close()
