@@ -338,6 +338,27 @@ def accelerator() -> tuple[str, str | None]:
     return (lines[0], lines[1]) if out.returncode == 0 and len(lines) == 2 else ("unknown", None)
 
 
+def against_bc(rows: list[dict]) -> list[str]:
+    """Lines saying, per dataset, which methods' mean final score is not above BC's (the suite's
+    yardstick); nothing where BC has no row."""
+    per_dataset: dict[str, dict[str, float]] = {}
+    for row in rows:
+        if row["dataset"].startswith("all (") or not row.get("final"):
+            continue
+        per_dataset.setdefault(row["dataset"], {})[row["algo"]] = row["final"]["mean"]
+    lines = []
+    for dataset, means in per_dataset.items():
+        if "bc" not in means:
+            continue
+        behind = [
+            f"{algo} ({mean:.1f})" for algo, mean in means.items() if algo != "bc" and mean <= means["bc"]
+        ]
+        verdict = ("every other method is above it" if not behind
+                   else f"not above it: {', '.join(behind)}")  # fmt: skip
+        lines.append(f"- {dataset}: BC's mean final score {means['bc']:.1f}; {verdict}.")
+    return ["", "Against BC (mean final score):", "", *lines] if lines else []
+
+
 def report(
     suite: str,
     jobs: list[dict],
@@ -381,6 +402,14 @@ def report(
     lines += ["", f"## Scores (every run directory of the suite under `{root}`)", ""]
     lines.append(markdown_table(summary).rstrip("\n") if summary["rows"] else "No finished job.")
     lines += [f"- note: {note}" for note in summary["notes"]]
+    lines += against_bc(summary["rows"])
+    suite_s = [
+        r["wall_time_s"]
+        for r in summary["rows"]
+        if r.get("wall_time_s") and not r["dataset"].startswith("all (")
+    ]
+    if suite_s:
+        lines += ["", f"Suite time, the jobs' own wall times (results.json) summed: {seconds(sum(suite_s))}."]
     lines += [
         "",
         "## Jobs of this invocation",

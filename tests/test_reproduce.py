@@ -120,6 +120,14 @@ def test_a_tiny_suite_runs_reports_and_skips_finished_jobs(tiny_maze_dataset, tm
         assert re.search(rf"^\| {algo} \| pointmaze-umaze \| – \| 0,1 \| ", markdown, re.M), algo
         assert re.search(rf"^\| {algo} \| pointmaze-umaze \| ran \| \d+ s \| ", markdown, re.M), algo
     assert "Total wall time" in markdown and f"{os.cpu_count()} CPU cores" in markdown
+    suite_time = r"^Suite time, the jobs' own wall times \(results.json\) summed: \d+ s\.$"
+    assert re.search(suite_time, markdown, re.M), markdown
+    verdict = re.search(r"^- pointmaze-umaze: BC's mean final score (-?[\d.]+); (.*)\.$", markdown, re.M)
+    assert verdict, markdown
+    rows = json.loads(out.with_suffix(".json").read_text())["summary"]["rows"]
+    iql_mean = next(r["final"]["mean"] for r in rows if r["algo"] == "iql")
+    behind = f"not above it: iql ({iql_mean:.1f})"
+    assert verdict[2] == ("every other method is above it" if iql_mean > float(verdict[1]) else behind)
     assert "3,000 transitions (not the default 100,000), generator seed 0" in markdown
     report = json.loads(out.with_suffix(".json").read_text())
     assert [job["status"] for job in report["jobs"]] == ["ran", "ran"]
