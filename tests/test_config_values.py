@@ -7,7 +7,8 @@ config now carries the expectile, quantile and exponential levels, and uses the 
 ``critic.value_loss`` names).
 
 The correctness fixes that followed the renames (docs/algorithms.md) add the keys in ``ADDED`` and
-move the values in ``expected_change``; nothing else may move.
+move the values in ``expected_change``, as does the tuning of the CPU maze configs for the
+``maze-cpu`` suite (``MAZE_TUNING``, docs/results/maze-cpu.md); nothing else may move.
 """
 
 import json
@@ -56,6 +57,18 @@ ADDED = {
 }
 
 
+# (method, key) → value in that method's configs/<method>/maze.py, from the maze-cpu tuning (issue 16).
+MAZE_TUNING = {
+    ("iql", "agent.hparams.expectile"): 0.9,
+    ("acd", "agent.hparams.expectile"): 0.9,
+    ("idql", "agent.hparams.expectile"): 0.9,
+    ("idql", "agent.critic_fraction"): 0.75,
+    ("idql", "max_steps"): 40_000,
+    ("idql", "eval_interval"): 10_000,
+    ("idql", "checkpoint_interval"): 10_000,
+}
+
+
 def expected_change(spec: str, key: str, old):
     """The value a correctness fix gave ``key`` of config ``spec`` (``old`` if none did)."""
     method = spec.split("/")[0]
@@ -67,6 +80,8 @@ def expected_change(spec: str, key: str, old):
         return False  # IDQL's reference sampler clips the iterate instead
     if spec.startswith("bc/antmaze.py") and key == "eval_episodes":
         return 100  # antmaze is evaluated on 100 episodes everywhere
+    if spec.startswith(f"{method}/maze.py") and (method, key) in MAZE_TUNING:
+        return MAZE_TUNING[method, key]
     return old
 
 

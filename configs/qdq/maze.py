@@ -4,7 +4,9 @@ is the actor's only tie to the data here; the paper's tables have no maze row).
 
 Small networks (64 wide), an 18-point Karras grid with a fast distillation target (see
 configs/qdq/toy.py), 10k + 10k return-model steps, then 30k Q-learning steps; the paper trains
-800k + 1.6M + 1M.
+800k + 1.6M + 1M. Target networks move at τ 0.02, not the paper's 0.005: the sparse reward has to
+travel far back from the goal in 30k updates (on pointmaze-medium the paper's rate scored 0.2 / −5.0
+/ −1.7, docs/results/maze-cpu-tuning.md).
 """
 
 from jaxdiffrl.app.paper_configs import qdq_cpu_agent
@@ -17,6 +19,7 @@ def get_config(dataset: str = "pointmaze-umaze"):
     agent.denoiser_steps = 10_000
     agent.consistency_steps = 10_000
     agent.hparams.update(alpha=0.99, beta=0.9, gamma_ent=1.0)
+    agent.tau = 0.02
     return base_config(
         "qdq",
         dataset,
