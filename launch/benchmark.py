@@ -879,9 +879,9 @@ def eval_share_row(algo: str, config_name: str, dataset_name: str, transitions, 
         )  # fmt: skip
     eval_s = len(evaluations) * row["t_eval_projected_s"]
     share = eval_s / (eval_s + train_s)
-    row.update(
-        train_s_projected=round(train_s, 1),
-        eval_s_projected=round(eval_s, 1),
+    row.update(  # 3 decimals: --tiny's evaluations take under a second, and share is checked against these
+        train_s_projected=round(train_s, 3),
+        eval_s_projected=round(eval_s, 3),
         share=round(share, 4),
         over_threshold=share > EVAL_SHARE_THRESHOLD,
     )
