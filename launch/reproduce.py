@@ -10,8 +10,8 @@
 Suites:
 - ``maze-cpu``: BC, IQL, IDQL, ACD, Diffusion-QL, DAC, TD3+BC, SfBC, QDQ and CPED with their CPU-sized
   ``configs/<algo>/maze.py`` on ``pointmaze-umaze`` and ``pointmaze-medium`` (the project's
-  datasets, generated with seed 0 first where missing). Estimated at about 5 hours on 2 CPU cores
-  (≈ 2.5 h per maze, from the wall times in docs/results/pointmaze-umaze.md).
+  datasets, generated with seed 0 first where missing). The recorded run (docs/results/maze-cpu.md):
+  its jobs' wall times sum to 3.5 h on 2 CPU cores shared by two to five jobs at a time.
 - ``gpu``: the same methods with their paper-sized ``configs/<algo>/locomotion.py`` on
   {hopper,walker2d,halfcheetah}-{medium,medium-replay,medium-expert} (the project's D4RL-recipe
   datasets; Minari's ``mujoco/*`` ids have no medium-replay or medium-expert). Refused in one line
@@ -340,22 +340,26 @@ def accelerator() -> tuple[str, str | None]:
 
 def against_bc(rows: list[dict]) -> list[str]:
     """Lines saying, per dataset, which methods' mean final score is not above BC's (the suite's
-    yardstick); nothing where BC has no row."""
-    per_dataset: dict[str, dict[str, float]] = {}
+    yardstick), and which are above it by less than their spread: the 95 % interval of their IQM
+    reaches BC's mean. Nothing where BC has no row."""
+    per_dataset: dict[str, dict[str, dict]] = {}
     for row in rows:
         if row["dataset"].startswith("all (") or not row.get("final"):
             continue
-        per_dataset.setdefault(row["dataset"], {})[row["algo"]] = row["final"]["mean"]
+        per_dataset.setdefault(row["dataset"], {})[row["algo"]] = row["final"]
     lines = []
-    for dataset, means in per_dataset.items():
-        if "bc" not in means:
+    for dataset, stats in per_dataset.items():
+        if "bc" not in stats:
             continue
-        behind = [
-            f"{algo} ({mean:.1f})" for algo, mean in means.items() if algo != "bc" and mean <= means["bc"]
-        ]
-        verdict = ("every other method is above it" if not behind
-                   else f"not above it: {', '.join(behind)}")  # fmt: skip
-        lines.append(f"- {dataset}: BC's mean final score {means['bc']:.1f}; {verdict}.")
+        bc = stats["bc"]["mean"]
+        others = {algo: stat for algo, stat in stats.items() if algo != "bc"}
+        behind = [f"{a} ({s['mean']:.1f})" for a, s in others.items() if s["mean"] <= bc]
+        close = [f"{a} ({s['mean']:.1f}, IQM interval from {s['iqm_ci95'][0]:.1f})"
+                 for a, s in others.items() if s["mean"] > bc and s["iqm_ci95"][0] <= bc]  # fmt: skip
+        verdict = f"not above it: {', '.join(behind)}" if behind else "every other method's mean is above it"
+        if close:
+            verdict += f"; above it by less than their spread: {', '.join(close)}"
+        lines.append(f"- {dataset}: BC's mean final score {bc:.1f}; {verdict}.")
     return ["", "Against BC (mean final score):", "", *lines] if lines else []
 
 
