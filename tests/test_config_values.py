@@ -8,7 +8,7 @@ config now carries the expectile, quantile and exponential levels, and uses the 
 
 The correctness fixes that followed the renames (docs/algorithms.md) add the keys in ``ADDED`` and
 move the values in ``expected_change``, as does the tuning of the CPU maze configs for the
-``maze-cpu`` suite (``MAZE_TUNING``, docs/results/maze-cpu.md); nothing else may move.
+``maze-cpu`` suite (``MAZE_TUNING``, docs/results/maze-cpu-tuning.md); nothing else may move.
 """
 
 import json
