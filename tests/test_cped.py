@@ -71,8 +71,11 @@ def test_the_reference_codes_alpha_schedules_at_their_breakpoints():
     # With P = 300k the locomotion formula reaches 10 − 2.5·6 < 0 before 1M: refused.
     config = base_config("cped", "x", cped_agent("code", "locomotion"), max_steps=1_300_000)
     config.agent.flow_gan_steps = 300_000
-    with pytest.raises(ValueError, match="flow_gan_steps=500000"):
+    with pytest.raises(ValueError, match="flow_gan_steps=500000") as refused:
         cped.check_alpha_schedule(config)
+    # The fix it names is a mode that exists: dual ascent, with alpha_lr 0 for a fixed α.
+    assert "alpha_mode='dual'" in str(refused.value) and "alpha_lr=0" in str(refused.value)
+    assert "dual" in cped.ALPHA_MODES
     config.agent.flow_gan_steps = 500_000
     cped.check_alpha_schedule(config)
 

@@ -110,7 +110,8 @@ def check_alpha_schedule(config: ml_collections.ConfigDict) -> None:
             raise ValueError(
                 f"agent.alpha_mode='locomotion_schedule' is the reference code's schedule for "
                 f"flow_gan_steps=500000; with flow_gan_steps={agent.flow_gan_steps} it reaches α = "
-                f"{lowest:g} < 0 by step {last}. Use alpha_mode='dual' or 'fixed', or P = 500k."
+                f"{lowest:g} < 0 by step {last}. Use alpha_mode='dual' (with "
+                f"agent.hparams.alpha_lr=0 for a fixed α), or flow_gan_steps=500000."
             )
 
 
