@@ -138,3 +138,14 @@ def test_an_old_key_names_its_new_one(old_key):
         message.startswith(f"config key {old_key!r} was renamed: use ")
         and RENAMED.get(old_key, "expectile").split(".")[-1] in message
     ), message
+
+
+def test_qdq_maze_sets_gamma_ent_per_maze():
+    """pointmaze-medium's γ_ent 0.3 (docs/results/maze-cpu-tuning.md); every other maze keeps 1."""
+    spec = os.path.join(CONFIGS_DIR, "qdq", "maze.py")
+    gammas = {
+        name: load_config(f"{spec}:{name}").agent.hparams.gamma_ent
+        for name in ("pointmaze-umaze", "pointmaze-medium")
+    }
+    assert gammas == {"pointmaze-umaze": 1.0, "pointmaze-medium": 0.3}
+    assert load_config(spec).agent.hparams.gamma_ent == 1.0  # the default dataset, the umaze
