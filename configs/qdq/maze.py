@@ -8,8 +8,9 @@ configs/qdq/toy.py), 10k + 10k return-model steps, then 30k Q-learning steps; th
 travel far back from the goal in 30k updates (on pointmaze-medium the paper's rate scored 0.2 / −5.0
 / −1.7, docs/results/maze-cpu-tuning.md).
 
-Per maze, as the paper's tables set γ_ent per task: pointmaze-medium takes γ_ent 0.3. With
-sparse rewards the critic's values are small (≈ 1–20), and at γ_ent 1 the log-likelihood term held
+Per maze, as the paper's tables set γ_ent per task: pointmaze-medium takes γ_ent 0.3. With sparse
+rewards the critic's values start small (mean Q ≈ 6 after 10k Q-learning updates), and at γ_ent 1
+the log-likelihood term held
 the actor at BC's level there (mean 2.3 / 2.2 / −1.8 at 30k / 40k / 50k updates); at 0.3 the means
 were 18.7 / 16.1 / 1.3, at 0.1 23.0 / −3.6 / −4.2 (docs/results/maze-cpu-tuning.md). The umaze
 keeps 1 (28.4 there).
