@@ -10,10 +10,9 @@ travel far back from the goal in 30k updates (on pointmaze-medium the paper's ra
 
 Per maze, as the paper's tables set γ_ent per task: pointmaze-medium takes γ_ent 0.3. With sparse
 rewards the critic's values start small (mean Q ≈ 6 after 10k Q-learning updates), and at γ_ent 1
-the log-likelihood term held
-the actor at BC's level there (mean 2.3 / 2.2 / −1.8 at 30k / 40k / 50k updates); at 0.3 the means
-were 18.7 / 16.1 / 1.3, at 0.1 23.0 / −3.6 / −4.2 (docs/results/maze-cpu-tuning.md). The umaze
-keeps 1 (28.4 there).
+the log-likelihood term held the actor at BC's level there (mean 2.3 / 2.2 / −1.8 at 30k / 40k /
+50k updates); at 0.3 the means were 18.7 / 16.1 / 1.3, at 0.1 23.0 / −3.6 / −4.2
+(docs/results/maze-cpu-tuning.md). The umaze keeps 1 (28.4 there).
 """
 
 from jaxdiffrl.app.paper_configs import qdq_cpu_agent, task_settings
