@@ -11,7 +11,7 @@ Suites:
 - ``maze-cpu``: BC, IQL, IDQL, ACD, Diffusion-QL, DAC, TD3+BC, SfBC, QDQ and CPED with their CPU-sized
   ``configs/<algo>/maze.py`` on ``pointmaze-umaze`` and ``pointmaze-medium`` (the project's
   datasets, generated with seed 0 first where missing). The recorded run (docs/results/maze-cpu.md):
-  its jobs' wall times sum to 3.5 h on 2 CPU cores shared by two to five jobs at a time.
+  its jobs' wall times sum to 72 min on 2 CPU cores (AMD EPYC) running it alone.
 - ``gpu``: the same methods with their paper-sized ``configs/<algo>/locomotion.py`` on
   {hopper,walker2d,halfcheetah}-{medium,medium-replay,medium-expert} (the project's D4RL-recipe
   datasets; Minari's ``mujoco/*`` ids have no medium-replay or medium-expert). Refused in one line
