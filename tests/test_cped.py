@@ -216,6 +216,19 @@ def test_phases_delays_and_the_frozen_flow():
     )
     _, info = jax.jit(CPEDAgent.update)(agent.replace(step=jnp.int32(5)), batch)
     assert float(info["actor/alpha"]) == 5.0
+    # critic_layer_norm puts a LayerNorm after each hidden layer of both critics (off by default).
+    def layer_norms(agent):
+        paths = jax.tree_util.tree_leaves_with_path(agent.critic.params)
+        return sum("LayerNorm" in jax.tree_util.keystr(path) for path, _ in paths)
+
+    assert layer_norms(agent) == 0
+    normed = tiny_config(pretrain=4, rl=8, critic_layer_norm=True)
+    agent = CPEDAgent.create(
+        jax.random.PRNGKey(0), batch["observations"][:1], batch["actions"][:1], normed, hparams
+    )
+    assert layer_norms(agent) == 2 * 2  # 2 hidden layers × (scale, bias), stacked over the 2 critics
+    moved, info = jax.jit(CPEDAgent.update)(agent.replace(step=jnp.int32(5)), batch)
+    assert changed(agent.critic.params, moved.critic.params) and np.isfinite(float(info["critic/loss"]))
 
 
 def test_configuration_errors():

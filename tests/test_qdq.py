@@ -88,7 +88,7 @@ def multi_step_dataset(n: int = 120) -> OfflineDataset:
     )
 
 
-def test_start_hooks_keep_the_return_scale_and_initialise_the_student_from_the_teacher():
+def test_start_hooks_keep_the_return_scale_and_initialise_the_student():
     config = tiny_config()
     config.agent.windows.update(width=10, stride=5, max_windows=100)
     dataset = multi_step_dataset()
@@ -111,6 +111,27 @@ def test_start_hooks_keep_the_return_scale_and_initialise_the_student_from_the_t
     ):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, c)
+    # consistency_init="random" (the reference code): the student keeps its own initial weights,
+    # drawn apart from the teacher's, the target starts equal to it, and the other draws are unchanged.
+    config.agent.consistency_init = "random"
+    own = create_agents(QDQAgent, config, dataset, runs)
+    own_started = jax.vmap(QDQAgent.start_distillation, in_axes=(0, None))(own, data)
+    for (path, a), b, c, d in zip(
+        jax.tree_util.tree_leaves_with_path(own_started.consistency.params),
+        jax.tree.leaves(own_started.target_consistency_params),
+        jax.tree.leaves(own.consistency.params),
+        jax.tree.leaves(agents.denoiser.params),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
+        if "kernel" in jax.tree_util.keystr(path):  # biases start at 0 in both
+            assert not np.array_equal(a, d), path
+    for a, b in zip(jax.tree.leaves(own.critic.params), jax.tree.leaves(agents.critic.params), strict=True):
+        np.testing.assert_array_equal(a, b)
+    config.agent.consistency_init = "teacher"
+    with pytest.raises(ValueError, match="consistency_init"):
+        create_agents(QDQAgent, config, dataset, runs)
     # H_Q is in return units: the de-normalised spread scales with the return range.
     agent = jax.tree.map(lambda x: x[0], started)
     obs, actions = jnp.asarray(dataset.observations[:4]), jnp.asarray(dataset.actions[:4])

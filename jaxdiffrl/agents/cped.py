@@ -57,6 +57,7 @@ def default_config() -> ml_collections.ConfigDict:
             "actor_hidden_dims": (256, 256),
             "critic_hidden_dims": (256, 256),
             "activation": "relu",
+            "critic_layer_norm": False,  # LayerNorm after each hidden layer of the critics (not in the paper)
             "num_qs": 2,
             "actor_lr": 1e-4,  # antmaze 3e-4
             "critic_lr": 3e-4,
@@ -181,7 +182,9 @@ class CPEDAgent(flax.struct.PyTreeNode):
         actor_net = DeterministicPolicy(
             tuple(agent.actor_hidden_dims), actions.shape[-1], activation_by_name(agent.activation)
         )
-        critic_net = q_ensemble(agent.num_qs, agent.critic_hidden_dims, agent.activation)
+        critic_net = q_ensemble(
+            agent.num_qs, agent.critic_hidden_dims, agent.activation, agent.critic_layer_norm
+        )
         actor_params = actor_net.init(actor_key, observations)
         critic_params = critic_net.init(critic_key, observations, actions)
         dim = actions.shape[-1] + (observations.shape[-1] if agent.density_features == "state_action" else 0)

@@ -7,10 +7,11 @@ Three phases, one engine:
    [−1, 1] (``jaxdiffrl.data.windows``: windows of ``windows.width`` steps every
    ``windows.stride``, γ-discounted, no bootstrap); the phase trains on those windows, derived once
    from the dataset. Adam ``denoiser_lr``, cosine to 0 over the phase.
-2. ``distillation``: a consistency model f_θ initialised from the denoiser, distilled against
-   its EMA target f⁻ (rate ``consistency_tau`` every ``consistency_ema_every`` updates) on the
-   Karras grid of ``num_scales`` points, one Heun step of the frozen teacher per pair; RAdam
-   ``consistency_lr``, cosine to 0.
+2. ``distillation``: a consistency model f_θ initialised from the denoiser (or, with
+   ``consistency_init="random"``, from its own random weights, as the reference code does),
+   distilled against its EMA target f⁻ (rate ``consistency_tau`` every ``consistency_ema_every``
+   updates) on the Karras grid of ``num_scales`` points, one Heun step of the frozen teacher per
+   pair; RAdam ``consistency_lr``, cosine to 0.
 3. ``q_learning`` on the transitions: a TD3 twin critic (smoothed target action) whose loss mixes
    two targets over both heads,
        L = α Σ_i ‖Q_i − y_H‖² + (1 − α) Σ_i ‖Q_i − y_L‖²,
@@ -62,6 +63,7 @@ from jaxdiffrl.networks.return_model import ConditionalReturnNet
 WEIGHTINGS = ("inverse_beta", "mild", "inverse")
 ACTOR_TYPES = ("gaussian", "awr")
 DISTILL_PAIRS = ("paper", "code")
+CONSISTENCY_INITS = ("denoiser", "random")
 SAMPLERS = ("consistency", "heun")
 UNCERTAINTY_FLOOR = 1e-6  # keeps 1/H_Q finite where every sample agrees
 
@@ -96,6 +98,9 @@ def default_config() -> ml_collections.ConfigDict:
             "consistency_tau": 0.005,  # EMA rate of the distillation target…
             "consistency_ema_every": 5,  # …applied on every this-many-th update
             "distill_pairs": "paper",  # paper: all N − 1 pairs | code: the pair at σ_max left out
+            # Where f_θ and f⁻ start: denoiser, the trained teacher's weights (consistency distillation as
+            # the consistency-models paper runs it) | random, their own random weights (QDQ's code).
+            "consistency_init": "denoiser",
             "distance": "l2",  # l2 | l1
             "uncertainty_samples": 50,  # samples of Q_T(s′, ã′) per target for H_Q
             # consistency: one-step samples f(σ_max z, σ_max) (the paper) | heun: the EDM teacher's
@@ -212,6 +217,7 @@ class QDQAgent(flax.struct.PyTreeNode):
         _check(agent.weighting, WEIGHTINGS, "weighting")
         _check(agent.actor_type, ACTOR_TYPES, "actor_type")
         _check(agent.distill_pairs, DISTILL_PAIRS, "distill_pairs")
+        _check(agent.consistency_init, CONSISTENCY_INITS, "consistency_init")
         _check(agent.uncertainty_sampler, SAMPLERS, "uncertainty_sampler")
         if agent.distance not in ("l2", "l1"):
             raise ValueError(f"Unknown agent.distance {agent.distance!r}; choose 'l2' or 'l1'.")
@@ -238,6 +244,13 @@ class QDQAgent(flax.struct.PyTreeNode):
         critic_params = critic_net.init(critic_key, observations, actions)
         actor_updates = max(q_steps // agent.policy_freq, 1)
         copy = functools.partial(jax.tree.map, jnp.copy)
+        # The student's own draw (folded from the return model's key, so the other draws keep their
+        # streams); with consistency_init="denoiser" ``start_distillation`` overwrites it.
+        student_params = (
+            return_net.init(jax.random.fold_in(return_key, 1), jnp.zeros((1, 1)), jnp.zeros((1,)), condition)
+            if agent.consistency_init == "random"
+            else copy(return_params)
+        )
         return cls(
             rng=rng,
             denoiser=new_train_state(
@@ -245,10 +258,10 @@ class QDQAgent(flax.struct.PyTreeNode):
             ),
             consistency=new_train_state(
                 return_net,
-                copy(return_params),
+                student_params,
                 make_optimizer(agent.consistency_lr, decay_steps=agent.consistency_steps, name="radam"),
             ),
-            target_consistency_params=copy(return_params),
+            target_consistency_params=copy(student_params),
             actor=new_train_state(
                 actor_net,
                 actor_params,
@@ -289,8 +302,10 @@ class QDQAgent(flax.struct.PyTreeNode):
         return self.replace(return_low=data["return_low"], return_high=data["return_high"])
 
     def start_distillation(self, data: dict) -> "QDQAgent":
-        """The consistency model and its target start from the trained denoiser's weights."""
-        params = self.denoiser.params
+        """The consistency model and its target start from the trained denoiser's weights, or (with
+        ``consistency_init="random"``) the target from the student's own initial weights."""
+        from_teacher = self.config.consistency_init == "denoiser"
+        params = self.denoiser.params if from_teacher else self.consistency.params
         return self.start_return_model(data).replace(
             consistency=self.consistency.replace(params=params),
             target_consistency_params=jax.tree.map(jnp.copy, params),
