@@ -216,6 +216,7 @@ def test_phases_delays_and_the_frozen_flow():
     )
     _, info = jax.jit(CPEDAgent.update)(agent.replace(step=jnp.int32(5)), batch)
     assert float(info["actor/alpha"]) == 5.0
+
     # critic_layer_norm puts a LayerNorm after each hidden layer of both critics (off by default).
     def layer_norms(agent):
         paths = jax.tree_util.tree_leaves_with_path(agent.critic.params)
