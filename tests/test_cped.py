@@ -407,3 +407,48 @@ def test_bandit_flow_ranks_data_above_uniform_and_td3_drifts_out_of_the_data():
     centres = np.asarray(BANDITS["bandit-dql-4mode"].centres)
     distance = np.linalg.norm(actions[:, None] - centres[None], axis=-1).min(axis=1)
     assert np.all(distance > 0.15), (actions, distance)
+
+
+def test_plot_bandit_shades_the_behaviour_density(tmp_path, small_bandit):
+    """launch/plot_bandit.py draws each run's −log p(a) under its points for agents with a density:
+    the grid holds the agent's own values (rows along a₂), a per-run action batch gets each run's
+    values, agents without a density get None, and the figure gains a colour bar."""
+    import importlib.util
+    from pathlib import Path
+
+    import matplotlib.image
+    import matplotlib.pyplot
+
+    from jaxdiffrl.data.toy import BANDITS
+
+    path = Path(__file__).resolve().parents[1] / "launch" / "plot_bandit.py"
+    spec = importlib.util.spec_from_file_location("plot_bandit_script", path)
+    plot_bandit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plot_bandit)  # its flags are defined only when it runs as a script
+
+    config, dataset = small_bandit
+    agents = create_agents(CPEDAgent, config, dataset, make_runs([0, 1], config.agent.hparams, {}))
+    observation = dataset.observations[:1]
+    grid = plot_bandit.behaviour_nll_grid(agents, observation, size=5)
+    assert grid.shape == (2, 5, 5) and np.all(np.isfinite(grid))
+    point = jnp.array([[0.5, -1.0]])  # column 3 (a₁ = 0.5), row 0 (a₂ = −1)
+    for run in range(2):
+        agent = jax.tree.map(lambda x, run=run: x[run], agents)
+        expected = agent.behaviour_nll(jnp.asarray(observation), point)[0]
+        np.testing.assert_allclose(grid[run, 0, 3], expected, rtol=1e-5, atol=1e-5)
+    per_run = plot_bandit.behaviour_nll_at(agents, observation, jnp.stack([point, -point]))
+    np.testing.assert_allclose(per_run[0, 0], grid[0, 0, 3], rtol=1e-5, atol=1e-5)
+    assert plot_bandit.behaviour_nll_at(object(), observation, point) is None
+    draws = {"actions": np.zeros((2, 4, 2), np.float32)}
+    labels = ["seed 0", "seed 1"]
+    spec_ = BANDITS["bandit-dql-4mode"]
+    plain, shaded = tmp_path / "plain.png", tmp_path / "shaded.png"
+    figures = (
+        plot_bandit.plot(draws, dataset.actions, spec_, labels, 0.2, str(plain), dpi=40),
+        plot_bandit.plot(draws, dataset.actions, spec_, labels, 0.2, str(shaded), grid, wrap=1, dpi=40),
+    )
+    assert [len(figure.axes) for figure in figures] == [2, 3], "two panels, plus a colour bar when shaded"
+    plain_image, shaded_image = matplotlib.image.imread(plain), matplotlib.image.imread(shaded)
+    assert shaded_image.shape[0] > 1.5 * plain_image.shape[0], "wrap=1: one run per line of panels"
+    for figure in figures:
+        matplotlib.pyplot.close(figure)
