@@ -102,9 +102,10 @@ def plot(
     nll_clip=60.0,
     wrap=None,
     dpi=130,
-) -> None:
+):
     """One panel per (row of ``draws``, run); ``wrap`` runs per line of panels (default: all).
-    ``nll``: (runs, G, G) from ``behaviour_nll_grid``, shaded under the points, or None."""
+    ``nll``: (runs, G, G) from ``behaviour_nll_grid``, shaded under the points, or None. Writes
+    ``path`` and returns the figure."""
     runs = len(labels)
     wrap = min(wrap or runs, runs)
     lines = -(-runs // wrap)
