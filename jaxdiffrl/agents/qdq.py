@@ -98,8 +98,8 @@ def default_config() -> ml_collections.ConfigDict:
             "consistency_tau": 0.005,  # EMA rate of the distillation target…
             "consistency_ema_every": 5,  # …applied on every this-many-th update
             "distill_pairs": "paper",  # paper: all N − 1 pairs | code: the pair at σ_max left out
-            # Where f_θ and f⁻ start: denoiser, the trained teacher's weights (consistency distillation as
-            # the consistency-models paper runs it) | random, their own random weights (QDQ's code).
+            # Where f_θ and f⁻ start: denoiser, the trained teacher's weights (as the consistency-models
+            # reference code distils) | random, their own random weights (QDQ's code).
             "consistency_init": "denoiser",
             "distance": "l2",  # l2 | l1
             "uncertainty_samples": 50,  # samples of Q_T(s′, ã′) per target for H_Q
