@@ -8,7 +8,7 @@ over truncated returns x (1-D), conditioned on a state–action pair.
 
 The preconditioning (c_in, c_out, c_skip, c_noise) is not part of the network: ``denoise`` and
 ``consistency_fn`` (``jaxdiffrl.diffusion``) wrap it, so one network class serves the teacher and
-the consistency student, which QDQ initialises from the teacher's weights.
+the consistency student, which QDQ initialises from the teacher's weights (by default).
 """
 
 from collections.abc import Sequence
