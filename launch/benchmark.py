@@ -38,7 +38,6 @@ import itertools
 import json
 import math
 import os
-import platform
 import re
 import statistics
 import tempfile
@@ -54,6 +53,7 @@ from jaxdiffrl.app.cli import CONFIGS_DIR, load_config
 from jaxdiffrl.data.dataset import OfflineDataset
 from jaxdiffrl.networks import activations, mlp
 from jaxdiffrl.train.engine import create_agents, make_chunk, make_start, phase_data, run_keys
+from jaxdiffrl.train.machine import machine as shared_machine
 from jaxdiffrl.train.registry import agent_class
 from jaxdiffrl.train.runs import make_runs
 
@@ -163,30 +163,19 @@ def synthetic_dataset(size: int = 100_000, observation_dim: int = 17, action_dim
     )
 
 
-def cpu_model() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo), else the architecture: the same machine class can
-    be an AMD or an Intel host, at rates that differ by up to 3× for the same program."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine() -> dict:
-    device = jax.devices()[0]
+    """The shared machine record (``jaxdiffrl.train.machine``) under this report's older key names
+    (``platform`` the JAX backend, ``cpu_count``), plus the XLA flags and the date."""
+    info = shared_machine()
     return {
-        "platform": device.platform,
-        "device_kind": device.device_kind,
-        "device_count": jax.device_count(),
-        "cpu_count": os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_model": cpu_model(),
-        "python": platform.python_version(),
-        "jax": jax.__version__,
+        "platform": info["backend"],
+        "device_kind": info["device_kind"],
+        "device_count": info["device_count"],
+        "cpu_count": info["cores"],
+        "processor": info["processor"],
+        "cpu_model": info["cpu_model"] or info["processor"],
+        "python": info["python"],
+        "jax": info["jax"],
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "date": time.strftime("%Y-%m-%d"),
     }

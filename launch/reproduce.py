@@ -27,14 +27,15 @@ failed job does not stop the suite; the exit status is 1 if any job failed, with
 
 Then ``--out`` (default ``docs/results/<suite>.md``) gets the table ``launch/summarize.py`` makes
 (``jaxdiffrl.train.summary``) of the suite's run directories under the root, this invocation's
-jobs with their wall times, the total and the machine; ``<out>.json`` beside it holds the same.
+jobs with their wall times, the total, this machine and the machines the jobs ran on (each job's
+results.json names its own, so a suite finished over several sessions says where each part ran);
+``<out>.json`` beside it holds the same.
 Extra flags go in ``--extra=FLAG``, one flag each (``=``, not a space, before the flag).
 """
 
 import dataclasses
 import json
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -311,19 +312,21 @@ def prepare_datasets(datasets, root: str) -> tuple[dict, list[dict]]:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
+    """This host (``jaxdiffrl.train.machine.host``, no JAX) under the report's key names."""
+    from jaxdiffrl.train.machine import host
+
+    info = host()
+    return {"processor": info["processor"], "cpu_model": info["cpu_model"], "cores": info["cores"],
+            "platform": info["os"], "python": info["python"]}  # fmt: skip
+
+
+def job_machine(workdir: str) -> dict | None:
+    """The machine a finished job's results.json names (None for a job from before it recorded one)."""
     try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
-    except OSError:
-        model = None
-    return {
-        "processor": cpu,
-        "cpu_model": model,
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
+        with open(os.path.join(workdir, "results.json")) as f:
+            return json.load(f).get("machine")
+    except (OSError, ValueError):
+        return None
 
 
 def accelerator() -> tuple[str, str | None]:
@@ -377,6 +380,7 @@ def report(
     """(Markdown, JSON): the table of every run directory of the suite under ``root`` (this
     invocation's jobs and any others of the suite there), then this invocation's jobs."""
     from jaxdiffrl.app.workdir import code_version
+    from jaxdiffrl.train.machine import tally as machine_tally
     from jaxdiffrl.train.summary import markdown_table, summarize
 
     workdirs = [job.workdir for job in plan(suite, root=root)]
@@ -396,6 +400,16 @@ def report(
         f"cores{f', GPU: {devices}' if devices else ''}, {info['platform']}, Python {info['python']}",
         f"- Extra flags: {' '.join(f'`{e}`' for e in extra) if extra else 'none'}",
     ]
+    job_machines = {w: job_machine(w) for w in done}
+    if job_machines:
+        tallied = machine_tally(job_machines.values())
+        named = "; ".join(f"{name} ({count} job{'s' * (count != 1)})" for name, count in tallied)
+        lines.append(f"- The jobs' machines (their results.json): {named}")
+        if len(tallied) > 1:
+            lines.append(
+                "  The jobs ran on more than one machine: their updates/s and wall times compare only "
+                "within one, and a job's scores repeat to the digit only on its own."
+            )
     for dataset, data in datasets.items():
         size = data.get("transitions")
         note = ""
@@ -436,6 +450,7 @@ def report(
         "seeds": seeds,
         "extra": list(extra),
         "datasets": datasets,
+        "job_machines": job_machines,
         "jobs": jobs,
         "total_wall_s": total_s,
         "summary": summary,

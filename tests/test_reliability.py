@@ -270,6 +270,34 @@ def test_resume_reuses_the_saved_config_and_refuses_a_different_seed_seeds_or_sw
     assert config.on_divergence == "continue", "what a diverging run does may change on resume"
 
 
+def test_machine_labels_name_the_cpu_and_any_accelerator():
+    from jaxdiffrl.train.machine import label, same_machine, tally
+
+    cpu = {"cpu_model": "AMD EPYC", "processor": "x86_64", "cores": 2, "backend": "cpu"}
+    gpu = {**cpu, "backend": "gpu", "device_count": 1, "device_kind": "NVIDIA H100"}
+    assert label(cpu) == "AMD EPYC, 2 cores" and label({**cpu, "cpu_model": None}) == "x86_64, 2 cores"
+    assert label(gpu) == "AMD EPYC, 2 cores, 1 × NVIDIA H100" and label(None) == "unknown"
+    assert same_machine(cpu, dict(cpu)) and not same_machine(cpu, gpu) and same_machine(cpu, None)
+    assert tally([cpu, gpu, cpu, None]) == [("AMD EPYC, 2 cores", 2), (label(gpu), 1), ("unknown", 1)]
+
+
+def test_run_json_names_its_machine_and_a_resume_elsewhere_says_so(tmp_path, capsys):
+    workdir, _ = saved_run(tmp_path)
+    identity = json.loads(open(os.path.join(workdir, "run.json")).read())
+    assert identity["machine"]["cores"] == os.cpu_count() and identity["machine"]["backend"] == "cpu"
+    resolve(workdir)
+    assert "Note: the run started on" not in capsys.readouterr().out, "same machine: no note"
+    identity["machine"] = {**identity["machine"], "cpu_model": "Another CPU 9000"}
+    write_json(os.path.join(workdir, "run.json"), identity)
+    resolve(workdir)
+    note = capsys.readouterr().out
+    assert f"Note: the run started on Another CPU 9000, {os.cpu_count()} cores, this is " in note, note
+    del identity["machine"]  # a run.json from before it named its machine: nothing to compare
+    write_json(os.path.join(workdir, "run.json"), identity)
+    resolve(workdir)
+    assert "Note: the run started on" not in capsys.readouterr().out
+
+
 def test_an_old_run_directory_without_run_json_resumes_with_a_warning(tmp_path, capsys):
     workdir, _ = saved_run(tmp_path)
     os.remove(os.path.join(workdir, "run.json"))

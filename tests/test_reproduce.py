@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 
+from jaxdiffrl.train.machine import label as machine_label
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METHODS = ("bc", "iql", "idql", "acd", "diffusion_ql", "dac", "td3_bc", "sfbc", "qdq", "cped")
 LOCOMOTION = [
@@ -138,6 +140,10 @@ def test_a_tiny_suite_runs_reports_and_skips_finished_jobs(tiny_maze_dataset, tm
     assert [job["status"] for job in report["jobs"]] == ["ran", "ran"]
     assert {row["algo"] for row in report["summary"]["rows"]} == {"bc", "iql"}
     assert report["total_wall_s"] > 0 and report["machine"]["cores"] == os.cpu_count()
+    here = machine_label(results["machine"])
+    assert results["machine"]["cores"] == os.cpu_count() and results["machine"]["backend"] == "cpu"
+    assert f"- The jobs' machines (their results.json): {here} (2 jobs)" in markdown, markdown
+    assert "more than one machine" not in markdown
 
     again = reproduce(*args)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
@@ -147,6 +153,17 @@ def test_a_tiny_suite_runs_reports_and_skips_finished_jobs(tiny_maze_dataset, tm
         "skipped",
     ]
     assert re.search(r"^\| iql \| pointmaze-umaze \| – \| 0,1 \| ", out.read_text(), re.M)
+
+    # A suite finished over two sessions on different hosts says where each part ran.
+    moved = root / "iql" / "pointmaze-umaze" / "results.json"
+    results = json.loads(moved.read_text())
+    results["machine"] = {**results["machine"], "cpu_model": "Another CPU 9000"}
+    moved.write_text(json.dumps(results))
+    third = reproduce(*args)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    markdown = out.read_text()
+    assert f"{here} (1 job); Another CPU 9000, {os.cpu_count()} cores (1 job)" in markdown, markdown
+    assert "The jobs ran on more than one machine" in markdown
 
     shutil.rmtree(root / "bc" / "pointmaze-umaze")  # bc fails this time, and the suite goes on to iql
     failed = reproduce(*args, "--extra=--config.nonexistent=1")

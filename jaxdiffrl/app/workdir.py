@@ -24,6 +24,8 @@ from typing import Any
 
 import ml_collections
 
+from jaxdiffrl.train.machine import label, machine, same_machine
+
 IDENTITY = "run.json"
 RESUME_MAY_CHANGE = ("on_divergence",)
 
@@ -89,6 +91,7 @@ def make_identity(spec: str, seeds: Sequence[int], grid: Mapping[str, Sequence[f
         "sweep": {name: [float(v) for v in values] for name, values in grid.items()},
         "runs": [{"run": run.index, "seed": run.seed, "hparams": run.hparams} for run in runs],
         "code_version": code_version(),
+        "machine": machine(),
         "argv": list(sys.argv),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
@@ -199,6 +202,13 @@ def resolve_resume(
         print(
             f"Note: the run started with code {version['git']}, this is {running['git']}; the resumed job "
             "matches an uninterrupted one only if the change left training alone."
+        )
+    started_on, here = identity.get("machine"), machine()
+    if not same_machine(started_on, here):
+        print(
+            f"Note: the run started on {label(started_on)}, this is {label(here)}; the resumed job's scores "
+            "need not match an uninterrupted one's to the digit (XLA's code differs between machines), and "
+            "results.json's throughput is this machine's."
         )
     return config, list(identity["seed_list"]), grid
 

@@ -33,6 +33,7 @@ from jaxdiffrl.train.episodes import evaluate_and_score
 from jaxdiffrl.train.evaluation import Evaluator
 from jaxdiffrl.train.files import json_safe, write_json
 from jaxdiffrl.train.logging import EVAL, MetricsLogger
+from jaxdiffrl.train.machine import machine
 from jaxdiffrl.train.runs import Run, stack_hparams
 from jaxdiffrl.train.sharding import RunSharding
 
@@ -408,7 +409,7 @@ def train(
             config, runs, logger.history(EVAL), last_info, status=status, steps_completed=step,
             diverged=diverged, last_checkpoint=checkpointer.latest_step(), num_devices=sharding.num_devices,
             wall_time_s=time.time() - wall_start, eval_time_s=spent["eval"],
-            checkpoint_time_s=spent["checkpoint"], **throughput,
+            checkpoint_time_s=spent["checkpoint"], machine=machine(), **throughput,
         )  # fmt: skip
         write_json(os.path.join(workdir, "results.json"), block)
         return json_safe(block)
@@ -499,8 +500,8 @@ def results_block(
     but stopped with the job), final score, return and last metrics — null, never a number, for a
     run that did not finish —, the divergence records, the evaluation history and throughput
     (``num_devices``, ``wall_time_s``, ``updates_per_s``, and the seconds spent evaluating and
-    checkpointing, ``eval_time_s`` / ``checkpoint_time_s``, of this job since its last start).
-    Non-finite values are NaN here; they are
+    checkpointing, ``eval_time_s`` / ``checkpoint_time_s``, of this job since its last start) with
+    the ``machine`` that measured it (``train/machine.py``). Non-finite values are NaN here; they are
     written (``files.write_json``) as null."""
     by_run = {record["run"]: record for record in diverged}
 
