@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -76,7 +77,4 @@ def same_machine(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bo
 
 def tally(infos: Iterable[Mapping[str, Any] | None]) -> list[tuple[str, int]]:
     """The distinct machine labels of ``infos`` with how many records name each, most frequent first."""
-    counts: dict[str, int] = {}
-    for info in infos:
-        counts[label(info)] = counts.get(label(info), 0) + 1
-    return sorted(counts.items(), key=lambda item: -item[1])
+    return Counter(label(info) for info in infos).most_common()
