@@ -55,10 +55,8 @@ def test_the_bootstrap_interval_covers_the_statistic_and_is_stratified():
 
 
 def test_iqm_and_interval_match_rliable():
-    try:
-        from rliable import library, metrics
-    except Exception:  # not installed, or its arch / pandas pins broken
-        pytest.skip("rliable is not importable here")
+    from rliable import library, metrics  # in the dev extra (with pandas < 3, which its arch needs)
+
     rng = np.random.default_rng(0)
     for scores in (rng.normal(50, 20, size=(10, 1)), rng.uniform(0, 100, size=(5, 3))):
         points, intervals = library.get_interval_estimates(
@@ -139,6 +137,7 @@ def test_one_row_per_algorithm_dataset_and_sweep_point(tmp_path):
     assert final["iqm_ci95"] == list(stratified_bootstrap_ci([10.0, 20.0, 60.0], iqm, reps=2_000))
     assert pooled["updates_per_s"] == 200.0 and pooled["wall_time_s"] == 40.0  # mean over its 2 jobs
     assert pooled["offline"] is None and pooled["fine_tuned"] is None
+    assert [(r["seed"], r["final"]) for r in pooled["per_run"]] == [(0, 10.0), (1, 20.0), (2, 60.0)]
     low = rows[("iql", "medium", (("expectile", 0.6),))]
     high = rows[("iql", "medium", (("expectile", 0.9),))]  # t is not swept: not in the point
     assert low["final"]["mean"] == pytest.approx(65.0) and high["final"]["mean"] == pytest.approx(95.0)
@@ -195,6 +194,27 @@ def test_an_all_datasets_row_stratifies_by_dataset(tmp_path):
     assert pooled["final"]["n"] == 6 and pooled["final"]["iqm"] == pytest.approx(5.0)
     assert pooled["final"]["iqm_ci95"] == [5.0, 5.0]  # runs resampled within each dataset
     assert pooled["datasets"] == ["umaze", "medium"]
+
+
+def test_a_value_set_per_dataset_still_pools_and_is_named(tmp_path):
+    """QDQ's maze config sets γ_ent per maze: its datasets pool into one `all` row (grouped by
+    sweep point, not by every hyperparameter), and the table says which value differs where."""
+    a = write_job(tmp_path / "a", "qdq", "umaze", [(s, {"beta": 0.9, "gamma_ent": 1.0}, 10.0) for s in range(3)])
+    b = write_job(tmp_path / "b", "qdq", "medium", [(s, {"beta": 0.9, "gamma_ent": 0.3}, 30.0) for s in range(3)])
+    summary = summarize([a, b], reps=1_000)
+    pooled = rows_by(summary)[("qdq", "all (2)", ())]
+    assert pooled["final"]["n"] == 6 and pooled["final"]["mean"] == pytest.approx(20.0)
+    assert pooled["hparams"] == {"beta": 0.9}
+    assert pooled["per_dataset"] == {"gamma_ent": {"umaze": 1.0, "medium": 0.3}}
+    table = markdown_table(summary)
+    assert "| qdq | all (2) | – | 6 | 20.0 ± 11.0 |" in table
+    assert "set these values per dataset: qdq gamma_ent (umaze 1.0, medium 0.3)." in table
+    # a sweep's points still pool point by point
+    c = write_job(tmp_path / "c", "iql", "umaze", [(0, {"expectile": e}, 10 * e) for e in (0.7, 0.9)])
+    d = write_job(tmp_path / "d", "iql", "medium", [(0, {"expectile": e}, 20 * e) for e in (0.7, 0.9)])
+    rows = rows_by(summarize([c, d], reps=1_000))
+    assert rows[("iql", "all (2)", (("expectile", 0.9),))]["final"]["mean"] == pytest.approx(13.5)
+    assert rows[("iql", "all (2)", (("expectile", 0.9),))]["per_dataset"] == {}
 
 
 def run_summarize(*args):

@@ -9,7 +9,9 @@ bootstrap interval (``jaxdiffrl.train.aggregate``, as rliable). Runs that did no
 (``status`` diverged or stopped) are counted, not scored. Throughput is the jobs': mean updates/s
 and wall time over the jobs a row's runs come from (a sweep's points share their job's).
 Where every dataset of an (algorithm, point) has the same number of runs, an ``all`` row
-aggregates them: the IQM over runs × datasets, its interval stratified by dataset.
+aggregates them: the IQM over runs × datasets, its interval stratified by dataset. Each dataset
+row also keeps its runs' own scores (``per_run``), so that two draws of a table can be read
+seed by seed.
 """
 
 import json
@@ -149,7 +151,9 @@ def summarize(
             for g in groups.values()
             if (g["algo"], g["dataset"]) == (group["algo"], group["dataset"])
         ]
-        rows.append(_row(group, swept_keys(same), reps, seed))
+        swept = swept_keys(same)
+        group["point"] = {k: group["hparams"][k] for k in swept if k in group["hparams"]}
+        rows.append(_row(group, swept, reps, seed))
     rows += _all_dataset_rows(list(groups.values()), reps, seed)
     return {
         "score": score,
@@ -176,6 +180,7 @@ def _row(group: dict, swept: list[str], reps: int, seed: int) -> dict:
         "runs": len(runs),
         "unfinished": dict(Counter(r["status"] for r in unfinished)),
         **{kind: statistics([r[kind] for r in runs if r[kind] is not None], reps, seed) for kind in KINDS},
+        "per_run": [{k: r[k] for k in ("seed", "status", *KINDS)} for r in runs],
         "updates_per_s": _throughput(group["jobs"], "updates_per_s"),
         "wall_time_s": _throughput(group["jobs"], "wall_time_s"),
         "workdirs": [j["workdir"] for j in group["jobs"]],
@@ -183,15 +188,28 @@ def _row(group: dict, swept: list[str], reps: int, seed: int) -> dict:
 
 
 def _all_dataset_rows(groups: list[dict], reps: int, seed: int) -> list[dict]:
-    """Per (algo, hparams) over ≥ 2 datasets with one number of scored runs each: runs × datasets."""
+    """Per (algo, sweep point) over ≥ 2 datasets with one number of scored runs each: runs × datasets.
+
+    Pooled by the point (the swept values), not by every hyperparameter: a config may set a value
+    per dataset (QDQ's γ_ent per maze, as its paper's tables do) and its datasets still pool. Such
+    values are kept per dataset in the row's ``per_dataset`` ({key: {dataset: value}})."""
     by_method: dict[tuple, list[dict]] = {}
     for group in groups:
-        by_method.setdefault((group["algo"], json.dumps(group["hparams"], sort_keys=True)), []).append(group)
+        by_method.setdefault((group["algo"], json.dumps(group["point"], sort_keys=True)), []).append(group)
     rows = []
     for (algo, _), members in by_method.items():
         if len({m["dataset"] for m in members}) < 2:
             continue
-        row = {"algo": algo, "dataset": f"all ({len(members)})", "hparams": members[0]["hparams"]}
+        keys = sorted({k for m in members for k in m["hparams"]})
+        values = {k: {m["dataset"]: m["hparams"].get(k) for m in members} for k in keys}
+        differ = [k for k in keys if len({json.dumps(v) for v in values[k].values()}) > 1]
+        row = {
+            "algo": algo,
+            "dataset": f"all ({len(members)})",
+            "point": dict(members[0]["point"]),
+            "hparams": {k: members[0]["hparams"][k] for k in keys if k not in differ},
+            "per_dataset": {k: values[k] for k in differ},
+        }
         for kind in KINDS:
             columns = [[r[kind] for r in m["runs"] if r[kind] is not None] for m in members]
             if len({len(c) for c in columns}) != 1 or not columns[0]:
@@ -200,7 +218,6 @@ def _all_dataset_rows(groups: list[dict], reps: int, seed: int) -> list[dict]:
             matrix = np.array(columns).T  # (runs, datasets)
             row[kind] = statistics(matrix.reshape(-1).tolist(), reps, seed, tasks=len(members))
         row.update(
-            point={},
             seeds=sorted({r["seed"] for m in members for r in m["runs"] if r["seed"] is not None}),
             runs=sum(len(m["runs"]) for m in members),
             unfinished={},
@@ -210,8 +227,6 @@ def _all_dataset_rows(groups: list[dict], reps: int, seed: int) -> list[dict]:
             datasets=[m["dataset"] for m in members],
         )
         if any(row[kind] for kind in KINDS):
-            swept = swept_keys([json.loads(k) for (a, k) in by_method if a == algo])
-            row["point"] = {k: row["hparams"][k] for k in swept if k in row["hparams"]}
             rows.append(row)
     return rows
 
@@ -262,4 +277,15 @@ def markdown_table(summary: dict) -> str:
         f"({reps} replicates)."
         + (" `all (k)` rows pool k datasets (runs × datasets, stratified by dataset)." if pooled else ""),
     ]
+    settings = [
+        f"{row['algo']}{point_label(row['point'], list(row['point'])).rstrip()} "
+        + "; ".join(
+            f"{key} (" + ", ".join(f"{dataset} {value}" for dataset, value in by_dataset.items()) + ")"
+            for key, by_dataset in row["per_dataset"].items()
+        )
+        for row in rows
+        if row.get("per_dataset")
+    ]
+    if settings:
+        lines += ["", "Pooled over datasets whose configs set these values per dataset: " + "; ".join(settings) + "."]
     return "\n".join(lines) + "\n"
