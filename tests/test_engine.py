@@ -8,6 +8,10 @@ import textwrap
 
 import jax
 import numpy as np
+import pytest
+from test_phase_data import CountingAgent
+from test_phase_data import config as counting_config
+from test_phase_data import dataset as counting_dataset
 
 from jaxdiffrl.agents import iql
 from jaxdiffrl.agents.iql import IQLAgent
@@ -102,6 +106,13 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     train_rows = [(r["step"], r["run"]) for r in rows if "critic/loss" in r]
     assert len(train_rows) == len(set(train_rows)) == 4 * 2
     assert [h["step"] for h in resumed["eval_history"]] == [20, 40]
+    # Time: wall_time_s is the last segment's; total_wall_time_s adds the work before its checkpoint
+    assert full["resumed_from_step"] == 0 and resumed["resumed_from_step"] == 20
+    assert full["total_wall_time_s"] == pytest.approx(full["wall_time_s"], abs=0.5)
+    with open(tmp_path / "cut" / "timing.json") as f:
+        worked = json.load(f)["seconds_at_step"]
+    assert set(worked) == {"20", "40"} and 0 < worked["20"] < worked["40"]
+    assert resumed["total_wall_time_s"] == pytest.approx(worked["20"] + resumed["wall_time_s"], abs=0.5)
 
 
 SHARDED_SCRIPT = textwrap.dedent(
@@ -204,3 +215,16 @@ def test_runs_per_program_equals_one_program(tmp_path):
     b = restore_final(str(tmp_path / "k2"), config, dataset, [0, 1, 2])
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-5, atol=1e-6)
+
+
+def test_a_resume_without_time_records_leaves_the_total_unknown(tmp_path):
+    """A job whose earlier segment left no timing.json (one from before it was kept) does not
+    claim its last segment's time as the job's."""
+    cfg, data = counting_config(), counting_dataset()
+    runs = make_runs([0], {}, {})
+    workdir = str(tmp_path / "run")
+    assert train(CountingAgent, cfg, data, runs, workdir, stop_after=20, progress=False) == {}
+    os.remove(os.path.join(workdir, "timing.json"))
+    resumed = train(CountingAgent, cfg, data, runs, workdir, resume=True, progress=False)
+    assert resumed["resumed_from_step"] == 20 and resumed["total_wall_time_s"] is None
+    assert resumed["wall_time_s"] > 0

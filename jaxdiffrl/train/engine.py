@@ -290,6 +290,25 @@ def _diverged_before(workdir: str, step: int) -> list[dict]:
     return [r for r in records if r["between_steps"][1] <= step]
 
 
+TIMING = "timing.json"  # seconds of work up to each checkpoint, over every segment of the job
+
+
+def _worked_before(workdir: str, step: int) -> tuple[float | None, dict[str, float]]:
+    """(seconds the job had worked up to ``step`` over its earlier segments — 0 at step 0, None
+    where ``timing.json`` has no record of that step (a job from before it was kept) —, the
+    records of steps up to ``step``, to go on from). Time between a segment's last checkpoint and
+    its interruption is lost work and not counted."""
+    if step == 0:
+        return 0.0, {}
+    try:
+        with open(os.path.join(workdir, TIMING)) as f:
+            records = {k: float(v) for k, v in json.load(f)["seconds_at_step"].items()}
+    except (OSError, KeyError, TypeError, ValueError, AttributeError):
+        return None, {}
+    kept = {k: v for k, v in records.items() if k.isdigit() and int(k) <= step}
+    return kept.get(str(step)), kept
+
+
 def train(
     agent_cls,
     config: ml_collections.ConfigDict,
@@ -376,6 +395,7 @@ def train(
     timed_signatures: set[tuple] = set()
     train_seconds, trained_steps = 0.0, 0
     spent = {"eval": 0.0, "checkpoint": 0.0}  # seconds of this job (not counting before a resume)
+    started_at, worked = step, _worked_before(workdir, step)
     wall_start = time.time()
     shown = progress and dist.is_main()
     bar = tqdm(total=total, initial=step, disable=not shown, unit="step", dynamic_ncols=True)
@@ -409,7 +429,9 @@ def train(
             config, runs, logger.history(EVAL), last_info, status=status, steps_completed=step,
             diverged=diverged, last_checkpoint=checkpointer.latest_step(), num_devices=sharding.num_devices,
             wall_time_s=time.time() - wall_start, eval_time_s=spent["eval"],
-            checkpoint_time_s=spent["checkpoint"], machine=machine(), **throughput,
+            checkpoint_time_s=spent["checkpoint"], machine=machine(), resumed_from_step=started_at,
+            total_wall_time_s=None if worked[0] is None else worked[0] + time.time() - wall_start,
+            **throughput,
         )  # fmt: skip
         write_json(os.path.join(workdir, "results.json"), block)
         return json_safe(block)
@@ -466,6 +488,9 @@ def train(
                 began = time.time()
                 checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
                 spent["checkpoint"] += time.time() - began
+                if dist.is_main() and worked[0] is not None:
+                    worked[1][str(step)] = worked[0] + time.time() - wall_start
+                    write_json(os.path.join(workdir, TIMING), {"seconds_at_step": worked[1]})
         if step < total:
             dist.say(f"Stopped after {step} of {total} steps; continue with --resume.")
             return {}
@@ -500,8 +525,10 @@ def results_block(
     but stopped with the job), final score, return and last metrics — null, never a number, for a
     run that did not finish —, the divergence records, the evaluation history and throughput
     (``num_devices``, ``wall_time_s``, ``updates_per_s``, and the seconds spent evaluating and
-    checkpointing, ``eval_time_s`` / ``checkpoint_time_s``, of this job since its last start) with
-    the ``machine`` that measured it (``train/machine.py``). Non-finite values are NaN here; they are
+    checkpointing, ``eval_time_s`` / ``checkpoint_time_s``, of this job since its last start, which
+    was at ``resumed_from_step``) with the ``machine`` that measured it (``train/machine.py``), and
+    ``total_wall_time_s``: the job's seconds over every segment that made this result (None where a
+    segment before the last left no record of its time). Non-finite values are NaN here; they are
     written (``files.write_json``) as null."""
     by_run = {record["run"]: record for record in diverged}
 
