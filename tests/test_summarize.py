@@ -199,8 +199,10 @@ def test_an_all_datasets_row_stratifies_by_dataset(tmp_path):
 def test_a_value_set_per_dataset_still_pools_and_is_named(tmp_path):
     """QDQ's maze config sets γ_ent per maze: its datasets pool into one `all` row (grouped by
     sweep point, not by every hyperparameter), and the table says which value differs where."""
-    a = write_job(tmp_path / "a", "qdq", "umaze", [(s, {"beta": 0.9, "gamma_ent": 1.0}, 10.0) for s in range(3)])
-    b = write_job(tmp_path / "b", "qdq", "medium", [(s, {"beta": 0.9, "gamma_ent": 0.3}, 30.0) for s in range(3)])
+    umaze = [(s, {"beta": 0.9, "gamma_ent": 1.0}, 10.0) for s in range(3)]
+    medium = [(s, {"beta": 0.9, "gamma_ent": 0.3}, 30.0) for s in range(3)]
+    a = write_job(tmp_path / "a", "qdq", "umaze", umaze)
+    b = write_job(tmp_path / "b", "qdq", "medium", medium)
     summary = summarize([a, b], reps=1_000)
     pooled = rows_by(summary)[("qdq", "all (2)", ())]
     assert pooled["final"]["n"] == 6 and pooled["final"]["mean"] == pytest.approx(20.0)

@@ -287,5 +287,6 @@ def markdown_table(summary: dict) -> str:
         if row.get("per_dataset")
     ]
     if settings:
-        lines += ["", "Pooled over datasets whose configs set these values per dataset: " + "; ".join(settings) + "."]
+        settings_line = "; ".join(settings)
+        lines += ["", f"Pooled over datasets whose configs set these values per dataset: {settings_line}."]
     return "\n".join(lines) + "\n"
