@@ -41,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 
 from absl import app, flags
 
@@ -260,21 +261,25 @@ def run_logged(cmd: list[str], log: str) -> int:
 
 def run_job(job: Job, seeds: int, extra, index: int, total: int) -> dict:
     """Runs (or skips, or resumes) one job; prints its line; returns its record."""
+    from jaxdiffrl.train.summary import job_wall_time  # lazily, as report() does
+
     label = f"[{index}/{total}] {job.algo} on {job.dataset}"
     state, results = job_state(job.workdir)
     record = {"algo": job.algo, "dataset": job.dataset, "workdir": job.workdir, "log": job.log}
     if state == "finished":
         score, mean = score_text(results)
         print(f"{label}: skipped, {job.workdir} holds a finished run: {score}", flush=True)
-        return {**record, "status": "skipped", "wall_s": 0.0, "job_wall_s": results.get("wall_time_s"),
-                "score": mean, "command": None}  # fmt: skip
+        job_wall, partial = job_wall_time(results)
+        return {**record, "status": "skipped", "wall_s": 0.0, "job_wall_s": job_wall,
+                "job_wall_partial": partial, "score": mean, "command": None}  # fmt: skip
     cmd = command(job, seeds, extra, resume=state == "unfinished")
     print(f"{label}: {'resuming' if state == 'unfinished' else 'running'} (log {job.log})", flush=True)
     start = time.time()
     returncode = run_logged(cmd, job.log)
     elapsed = time.time() - start
     state, results = job_state(job.workdir)
-    record.update(command=printable(cmd), wall_s=elapsed, job_wall_s=(results or {}).get("wall_time_s"))
+    job_wall, partial = job_wall_time(results or {})
+    record.update(command=printable(cmd), wall_s=elapsed, job_wall_s=job_wall, job_wall_partial=partial)
     if returncode == 0 and state == "finished":
         score, mean = score_text(results)
         print(f"{label}: done in {seconds(elapsed)}, {score}", flush=True)
@@ -318,6 +323,15 @@ def machine() -> dict:
     info = host()
     return {"processor": info["processor"], "cpu_model": info["cpu_model"], "cores": info["cores"],
             "platform": info["os"], "python": info["python"]}  # fmt: skip
+
+
+def job_code(workdir: str) -> str | None:
+    """The code version (git) a job started with, from its run.json (None where unreadable)."""
+    try:
+        with open(os.path.join(workdir, "run.json")) as f:
+            return (json.load(f).get("code_version") or {}).get("git")
+    except (OSError, ValueError):
+        return None
 
 
 def job_machine(workdir: str) -> dict | None:
@@ -410,6 +424,16 @@ def report(
                 "  The jobs ran on more than one machine: their updates/s and wall times compare only "
                 "within one, and a job's scores repeat to the digit only on its own."
             )
+    job_codes = {w: job_code(w) for w in done}
+    if job_codes:
+        counted = Counter(code or "unknown" for code in job_codes.values()).most_common()
+        named = "; ".join(f"{code} ({count} job{'s' * (count != 1)})" for code, count in counted)
+        lines.append(f"- The jobs' code (their run.json): {named}")
+        if len(counted) > 1:
+            lines.append(
+                "  The jobs started from more than one code version: `git diff` between them says "
+                "whether anything that trains changed."
+            )
     for dataset, data in datasets.items():
         size = data.get("transitions")
         note = ""
@@ -421,13 +445,13 @@ def report(
     lines.append(markdown_table(summary).rstrip("\n") if summary["rows"] else "No finished job.")
     lines += [f"- note: {note}" for note in summary["notes"]]
     lines += against_bc(summary["rows"])
-    suite_s = [
-        r["wall_time_s"]
-        for r in summary["rows"]
-        if r.get("wall_time_s") and not r["dataset"].startswith("all (")
-    ]
-    if suite_s:
-        lines += ["", f"Suite time, the jobs' own wall times (results.json) summed: {seconds(sum(suite_s))}."]
+    timed = [r for r in summary["rows"] if r.get("wall_time_s") and not r["dataset"].startswith("all (")]
+    if timed:
+        total = seconds(sum(r["wall_time_s"] for r in timed))
+        partial = [f"{r['algo']} on {r['dataset']}" for r in timed if r.get("wall_time_partial")]
+        bound = "at least " if partial else ""
+        caveat = f" ({', '.join(partial)}: the last segment only)" if partial else ""
+        lines += ["", f"Suite time, the jobs' own wall times (results.json) summed: {bound}{total}{caveat}."]
     lines += [
         "",
         "## Jobs of this invocation",
@@ -439,7 +463,8 @@ def report(
         status = job["status"] + (f": {job['error']}" if job["status"] == "failed" else "")
         score = "–" if job["score"] is None else f"{job['score']:.1f}"
         lines.append(f"| {job['algo']} | {job['dataset']} | {status.replace('|', '/')} | "
-                     f"{seconds(job['wall_s'])} | {seconds(job['job_wall_s'])} | {score} |")  # fmt: skip
+                     f"{seconds(job['wall_s'])} | {'≥ ' * bool(job.get('job_wall_partial'))}"
+                     f"{seconds(job['job_wall_s'])} | {score} |")  # fmt: skip
     ran = sum(j["wall_s"] for j in jobs)
     lines += ["", f"Total wall time of this invocation: {seconds(total_s)} (jobs {seconds(ran)})."]
     data = {
@@ -451,6 +476,7 @@ def report(
         "extra": list(extra),
         "datasets": datasets,
         "job_machines": job_machines,
+        "job_codes": job_codes,
         "jobs": jobs,
         "total_wall_s": total_s,
         "summary": summary,

@@ -144,6 +144,9 @@ def test_a_tiny_suite_runs_reports_and_skips_finished_jobs(tiny_maze_dataset, tm
     assert results["machine"]["cores"] == os.cpu_count() and results["machine"]["backend"] == "cpu"
     assert f"- The jobs' machines (their results.json): {here} (2 jobs)" in markdown, markdown
     assert "more than one machine" not in markdown
+    code = json.loads((root / "iql" / "pointmaze-umaze" / "run.json").read_text())["code_version"]["git"]
+    assert f"- The jobs' code (their run.json): {code} (2 jobs)" in markdown, markdown
+    assert results["resumed_from_step"] == 0 and results["total_wall_time_s"] >= results["wall_time_s"]
 
     again = reproduce(*args)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
@@ -158,12 +161,25 @@ def test_a_tiny_suite_runs_reports_and_skips_finished_jobs(tiny_maze_dataset, tm
     moved = root / "iql" / "pointmaze-umaze" / "results.json"
     results = json.loads(moved.read_text())
     results["machine"] = {**results["machine"], "cpu_model": "Another CPU 9000"}
+    # … resumed there after a segment that left no record of its time, from other code
+    results.update(resumed_from_step=10, total_wall_time_s=None, wall_time_s=7.0)
     moved.write_text(json.dumps(results))
+    started = moved.parent / "run.json"
+    run_json = json.loads(started.read_text())
+    run_json["code_version"]["git"] = "0123abcd-dirty"
+    started.write_text(json.dumps(run_json))
     third = reproduce(*args)
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     markdown = out.read_text()
     assert f"{here} (1 job); Another CPU 9000, {os.cpu_count()} cores (1 job)" in markdown, markdown
     assert "The jobs ran on more than one machine" in markdown
+    assert f"- The jobs' code (their run.json): {code} (1 job); 0123abcd-dirty (1 job)" in markdown
+    assert "started from more than one code version" in markdown
+    assert re.search(r"^\| iql \| pointmaze-umaze \| – \| 0,1 \| .* \| ≥ 7 s \|$", markdown, re.M), markdown
+    assert re.search(
+        r"summed: at least \d+ s \(iql on pointmaze-umaze: the last segment only\)\.$", markdown, re.M
+    )
+    assert "| iql | pointmaze-umaze | skipped | 0 s | ≥ 7 s |" in markdown
 
     shutil.rmtree(root / "bc" / "pointmaze-umaze")  # bc fails this time, and the suite goes on to iql
     failed = reproduce(*args, "--extra=--config.nonexistent=1")

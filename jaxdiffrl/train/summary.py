@@ -7,7 +7,8 @@ evaluation of each run) and ``fine_tuned`` (after online fine-tuning, ``results.
 — the number of runs, mean ± standard deviation (ddof 1) and the IQM with its 95 % stratified
 bootstrap interval (``jaxdiffrl.train.aggregate``, as rliable). Runs that did not finish
 (``status`` diverged or stopped) are counted, not scored. Throughput is the jobs': mean updates/s
-and wall time over the jobs a row's runs come from (a sweep's points share their job's).
+and wall time over the jobs a row's runs come from (a sweep's points share their job's); a resumed
+job's wall time adds up its segments (``job_wall_time``).
 Where every dataset of an (algorithm, point) has the same number of runs, an ``all`` row
 aggregates them: the IQM over runs × datasets, its interval stratified by dataset. Each dataset
 row also keeps its runs' own scores (``per_run``), so that two draws of a table can be read
@@ -64,6 +65,18 @@ def _history_scores(results: dict, score: str) -> dict[int, dict[int, float]]:
             if value is not None and np.isfinite(value):
                 by_run.setdefault(run, {})[int(entry["step"])] = float(value)
     return by_run
+
+
+def job_wall_time(results: dict) -> tuple[float | None, bool]:
+    """(seconds, partial) of one job's results.json: its time over every segment
+    (``total_wall_time_s``) where it has it, else its last segment's (``wall_time_s``) — partial
+    when that segment was a resume (``resumed_from_step`` > 0) whose earlier segments left no
+    record of their time."""
+    total = results.get("total_wall_time_s")
+    if total is not None:
+        return float(total), False
+    last = results.get("wall_time_s")
+    return (None if last is None else float(last)), bool(results.get("resumed_from_step"))
 
 
 def run_scores(results: dict, score: str = "normalized_score") -> list[dict]:
@@ -131,10 +144,12 @@ def summarize(
             continue
         algo = results.get("algo", config.get("algo"))
         dataset = results.get("dataset", config.get("dataset"))
+        wall_time, partial = job_wall_time(results)
         job = {
             "workdir": workdir,
             "updates_per_s": results.get("updates_per_s"),
-            "wall_time_s": results.get("wall_time_s"),
+            "wall_time_s": wall_time,
+            "wall_time_partial": partial,
         }
         for run in run_scores(results, score):
             key = (algo, dataset, json.dumps(run["hparams"], sort_keys=True))
@@ -183,6 +198,7 @@ def _row(group: dict, swept: list[str], reps: int, seed: int) -> dict:
         "per_run": [{k: r[k] for k in ("seed", "status", *KINDS)} for r in runs],
         "updates_per_s": _throughput(group["jobs"], "updates_per_s"),
         "wall_time_s": _throughput(group["jobs"], "wall_time_s"),
+        "wall_time_partial": any(j["wall_time_partial"] for j in group["jobs"]),
         "workdirs": [j["workdir"] for j in group["jobs"]],
     }
 
@@ -223,6 +239,7 @@ def _all_dataset_rows(groups: list[dict], reps: int, seed: int) -> list[dict]:
             unfinished={},
             updates_per_s=None,
             wall_time_s=None,
+            wall_time_partial=False,
             workdirs=[j["workdir"] for m in members for j in m["jobs"]],
             datasets=[m["dataset"] for m in members],
         )
@@ -266,7 +283,8 @@ def markdown_table(summary: dict) -> str:
         for kind in kinds:
             cells += _stat_cells(row.get(kind))
         speed = row["updates_per_s"]
-        cells += [f"{speed:.0f}" if speed else "–", _seconds(row["wall_time_s"])]
+        at_least = "≥ " if row.get("wall_time_partial") and row["wall_time_s"] is not None else ""
+        cells += [f"{speed:.0f}" if speed else "–", at_least + _seconds(row["wall_time_s"])]
         lines.append("| " + " | ".join(cells) + " |")
     score = "D4RL-normalised score" if summary["score"] == "normalized_score" else "return"
     reps = summary["bootstrap"]["reps"]
@@ -277,6 +295,12 @@ def markdown_table(summary: dict) -> str:
         f"({reps} replicates)."
         + (" `all (k)` rows pool k datasets (runs × datasets, stratified by dataset)." if pooled else ""),
     ]
+    if any(row.get("wall_time_partial") for row in rows):
+        lines += [
+            "",
+            "Wall time ≥: a job resumed after a segment that left no record of its time "
+            "(from before results.json kept it); the time shown is its last segment's.",
+        ]
     settings = [
         f"{row['algo']}{point_label(row['point'], list(row['point'])).rstrip()} "
         + "; ".join(
