@@ -325,22 +325,29 @@ def machine() -> dict:
             "platform": info["os"], "python": info["python"]}  # fmt: skip
 
 
+def _run_file(workdir: str, name: str) -> dict:
+    """A run directory's JSON file ({} where it is missing or unreadable)."""
+    try:
+        with open(os.path.join(workdir, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def job_code(workdir: str) -> str | None:
     """The code version (git) a job started with, from its run.json (None where unreadable)."""
-    try:
-        with open(os.path.join(workdir, "run.json")) as f:
-            return (json.load(f).get("code_version") or {}).get("git")
-    except (OSError, ValueError):
-        return None
+    return (_run_file(workdir, "run.json").get("code_version") or {}).get("git")
 
 
 def job_machine(workdir: str) -> dict | None:
     """The machine a finished job's results.json names (None for a job from before it recorded one)."""
-    try:
-        with open(os.path.join(workdir, "results.json")) as f:
-            return json.load(f).get("machine")
-    except (OSError, ValueError):
-        return None
+    return _run_file(workdir, "results.json").get("machine")
+
+
+def counted_lines(what: str, counted: list[tuple[str, int]], several: str) -> list[str]:
+    """The line naming the jobs' <what> with counts, and the ``several`` warning where they differ."""
+    named = "; ".join(f"{name} ({count} job{'s' * (count != 1)})" for name, count in counted)
+    return [f"- The jobs' {what}: {named}", *([f"  {several}"] * (len(counted) > 1))]
 
 
 def accelerator() -> tuple[str, str | None]:
@@ -415,25 +422,20 @@ def report(
         f"- Extra flags: {' '.join(f'`{e}`' for e in extra) if extra else 'none'}",
     ]
     job_machines = {w: job_machine(w) for w in done}
-    if job_machines:
-        tallied = machine_tally(job_machines.values())
-        named = "; ".join(f"{name} ({count} job{'s' * (count != 1)})" for name, count in tallied)
-        lines.append(f"- The jobs' machines (their results.json): {named}")
-        if len(tallied) > 1:
-            lines.append(
-                "  The jobs ran on more than one machine: their updates/s and wall times compare only "
-                "within one, and a job's scores repeat to the digit only on its own."
-            )
     job_codes = {w: job_code(w) for w in done}
-    if job_codes:
-        counted = Counter(code or "unknown" for code in job_codes.values()).most_common()
-        named = "; ".join(f"{code} ({count} job{'s' * (count != 1)})" for code, count in counted)
-        lines.append(f"- The jobs' code (their run.json): {named}")
-        if len(counted) > 1:
-            lines.append(
-                "  The jobs started from more than one code version: `git diff` between them says "
-                "whether anything that trains changed."
-            )
+    if done:
+        lines += counted_lines(
+            "machines (their results.json)",
+            machine_tally(job_machines.values()),
+            "The jobs ran on more than one machine: their updates/s and wall times compare only "
+            "within one, and a job's scores repeat to the digit only on its own.",
+        )
+        lines += counted_lines(
+            "code (their run.json)",
+            Counter(code or "unknown" for code in job_codes.values()).most_common(),
+            "The jobs started from more than one code version: `git diff` between them says "
+            "whether anything that trains changed.",
+        )
     for dataset, data in datasets.items():
         size = data.get("transitions")
         note = ""

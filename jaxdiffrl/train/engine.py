@@ -395,7 +395,8 @@ def train(
     timed_signatures: set[tuple] = set()
     train_seconds, trained_steps = 0.0, 0
     spent = {"eval": 0.0, "checkpoint": 0.0}  # seconds of this job (not counting before a resume)
-    started_at, worked = step, _worked_before(workdir, step)
+    started_at = step
+    worked_before, seconds_at_step = _worked_before(workdir, step)  # worked_before: None if unknown
     wall_start = time.time()
     shown = progress and dist.is_main()
     bar = tqdm(total=total, initial=step, disable=not shown, unit="step", dynamic_ncols=True)
@@ -430,7 +431,7 @@ def train(
             diverged=diverged, last_checkpoint=checkpointer.latest_step(), num_devices=sharding.num_devices,
             wall_time_s=time.time() - wall_start, eval_time_s=spent["eval"],
             checkpoint_time_s=spent["checkpoint"], machine=machine(), resumed_from_step=started_at,
-            total_wall_time_s=None if worked[0] is None else worked[0] + time.time() - wall_start,
+            total_wall_time_s=None if worked_before is None else worked_before + time.time() - wall_start,
             **throughput,
         )  # fmt: skip
         write_json(os.path.join(workdir, "results.json"), block)
@@ -488,9 +489,9 @@ def train(
                 began = time.time()
                 checkpointer.save(step, {"agents": agents, "data_keys": data_keys})
                 spent["checkpoint"] += time.time() - began
-                if dist.is_main() and worked[0] is not None:
-                    worked[1][str(step)] = worked[0] + time.time() - wall_start
-                    write_json(os.path.join(workdir, TIMING), {"seconds_at_step": worked[1]})
+                if dist.is_main() and worked_before is not None:
+                    seconds_at_step[str(step)] = worked_before + time.time() - wall_start
+                    write_json(os.path.join(workdir, TIMING), {"seconds_at_step": seconds_at_step})
         if step < total:
             dist.say(f"Stopped after {step} of {total} steps; continue with --resume.")
             return {}
